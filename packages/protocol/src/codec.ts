@@ -1,0 +1,165 @@
+import type { ClientFrame, Frame, ServerFrame } from './frames.js'
+
+/**
+ * Encoding and decoding of frames. Text frames are one JSON object each. A frame whose
+ * `data` is binary (`Uint8Array`/`ArrayBuffer`) travels as a binary WebSocket frame:
+ *
+ *   [u32 big-endian header length][header: JSON of the frame without `data`][payload bytes]
+ *
+ * so nothing is base64-inflated. Decoding never throws: it returns a result whose error
+ * carries a stable code and a message, because the bytes come from an untrusted peer.
+ */
+
+export type DecodeResult<F> = { ok: true; frame: F } | { ok: false; code: 'PROTOCOL' | 'TOO_BIG'; message: string }
+
+export type Wire = string | Uint8Array
+
+const encoder = /* @__PURE__ */ new TextEncoder()
+const decoder = /* @__PURE__ */ new TextDecoder('utf-8', { fatal: true })
+
+/** True for payloads that travel in a binary frame. */
+export function isBinary(value: unknown): value is Uint8Array | ArrayBuffer {
+  return value instanceof Uint8Array || value instanceof ArrayBuffer
+}
+
+/** Encode a frame for the wire: a string for text frames, bytes for binary ones. */
+export function encode(frame: Frame): Wire {
+  const data = (frame as { data?: unknown }).data
+  if (!isBinary(data)) return JSON.stringify(frame)
+  const payload = data instanceof Uint8Array ? data : new Uint8Array(data)
+  const header = encoder.encode(JSON.stringify({ ...frame, data: undefined }))
+  const out = new Uint8Array(4 + header.length + payload.length)
+  new DataView(out.buffer).setUint32(0, header.length)
+  out.set(header, 4)
+  out.set(payload, 4 + header.length)
+  return out
+}
+
+/** Turn whatever a WebSocket delivered (string, Buffer, ArrayBuffer, Buffer[]) into a `Wire`. */
+export function toWire(raw: unknown): Wire | undefined {
+  if (typeof raw === 'string') return raw
+  if (raw instanceof Uint8Array) return raw
+  if (raw instanceof ArrayBuffer) return new Uint8Array(raw)
+  if (Array.isArray(raw) && raw.every((p) => p instanceof Uint8Array)) {
+    const total = raw.reduce((n: number, p: Uint8Array) => n + p.length, 0)
+    const out = new Uint8Array(total)
+    let at = 0
+    for (const p of raw as Uint8Array[]) {
+      out.set(p, at)
+      at += p.length
+    }
+    return out
+  }
+  return undefined
+}
+
+/** Size of a wire value in bytes (UTF-16 length is a cheap upper bound we do not want). */
+export function byteLength(wire: Wire): number {
+  return typeof wire === 'string' ? encoder.encode(wire).length : wire.length
+}
+
+function fail(message: string): { ok: false; code: 'PROTOCOL'; message: string } {
+  return { ok: false, code: 'PROTOCOL', message }
+}
+
+function parse(wire: Wire): { ok: true; value: Record<string, unknown> } | { ok: false; code: 'PROTOCOL'; message: string } {
+  let value: unknown
+  let payload: Uint8Array | undefined
+  try {
+    if (typeof wire === 'string') {
+      value = JSON.parse(wire)
+    } else {
+      if (wire.length < 4) return fail('binary frame shorter than its header length')
+      const headerLength = new DataView(wire.buffer, wire.byteOffset, wire.byteLength).getUint32(0)
+      if (headerLength > wire.length - 4) return fail('binary frame header length exceeds the frame')
+      value = JSON.parse(decoder.decode(wire.subarray(4, 4 + headerLength)))
+      // Copy so the payload does not pin (or alias) the socket's receive buffer.
+      payload = wire.slice(4 + headerLength)
+    }
+  } catch {
+    return fail('frame is not valid JSON')
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return fail('frame is not a JSON object')
+  const obj = value as Record<string, unknown>
+  if (payload) obj.data = payload
+  return { ok: true, value: obj }
+}
+
+type Check = (v: unknown) => boolean
+const str: Check = (v) => typeof v === 'string'
+const int: Check = (v) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0
+const bool: Check = (v) => typeof v === 'boolean'
+const any: Check = () => true
+const opt =
+  (c: Check): Check =>
+  (v) =>
+    v === undefined || c(v)
+const member: Check = (v) => {
+  if (typeof v !== 'object' || v === null) return false
+  const m = v as Record<string, unknown>
+  return str(m.id) && int(m.joinedAt) && opt(str)(m.user)
+}
+const arrayOf =
+  (c: Check): Check =>
+  (v) =>
+    Array.isArray(v) && v.every(c)
+const obj =
+  (shape: Record<string, Check>): Check =>
+  (v) =>
+    typeof v === 'object' && v !== null && Object.entries(shape).every(([k, c]) => c((v as Record<string, unknown>)[k]))
+
+/** Field checks for every frame kind. `data` is checked by the contract, not here. */
+const shapes: Record<string, Record<string, Check>> = {
+  hello: { v: int, clientId: str, token: any, resume: opt(str) },
+  join: { ref: int, room: str, since: opt(int), epoch: opt(str), meta: any },
+  leave: { ref: int, room: str },
+  pub: { id: int, room: str, type: str, data: any },
+  send: { id: int, type: str, data: any },
+  req: { id: int, type: str, data: any },
+  ping: { n: int },
+  pong: { n: int },
+  welcome: {
+    v: int,
+    sessionId: str,
+    resumed: bool,
+    heartbeat: obj({ intervalMs: int, timeoutMs: int }),
+    limits: obj({ maxPayloadBytes: int }),
+  },
+  joined: { ref: int, room: str, epoch: str, seq: int, recovered: bool, presence: arrayOf(member) },
+  left: { ref: int, room: str },
+  ack: { id: int },
+  reply: { id: int, data: any },
+  error: { id: opt(int), ref: opt(int), code: str, message: str, details: any },
+  msg: { room: str, epoch: str, seq: int, type: str, data: any, from: opt(str) },
+  evt: { type: str, data: any },
+  presence: { room: str, joins: arrayOf(member), leaves: arrayOf(str) },
+  goaway: { retryAfterMs: int, reason: opt(str) },
+}
+
+const CLIENT_KINDS = new Set(['hello', 'join', 'leave', 'pub', 'send', 'req', 'ping', 'pong'])
+const SERVER_KINDS = new Set(['welcome', 'joined', 'left', 'ack', 'reply', 'error', 'msg', 'evt', 'presence', 'goaway', 'ping', 'pong'])
+
+function decodeAs<F extends Frame>(wire: Wire, kinds: Set<string>, maxBytes: number): DecodeResult<F> {
+  const size = typeof wire === 'string' ? wire.length : wire.length
+  // String length undercounts UTF-8 bytes by at most 3x; the exact check happens at the socket.
+  if (size > maxBytes) return { ok: false, code: 'TOO_BIG', message: `frame of ${size} bytes exceeds ${maxBytes}` }
+  const parsed = parse(wire)
+  if (!parsed.ok) return parsed
+  const t = parsed.value.t
+  if (typeof t !== 'string' || !kinds.has(t)) return fail(`unknown frame kind ${JSON.stringify(String(t)).slice(0, 40)}`)
+  const shape = shapes[t]!
+  for (const key in shape) {
+    if (!shape[key]!(parsed.value[key])) return fail(`${t}.${key} has the wrong type`)
+  }
+  return { ok: true, frame: parsed.value as unknown as F }
+}
+
+/** Decode a frame sent by a client (what a server receives). */
+export function decodeClientFrame(wire: Wire, maxBytes = Infinity): DecodeResult<ClientFrame> {
+  return decodeAs<ClientFrame>(wire, CLIENT_KINDS, maxBytes)
+}
+
+/** Decode a frame sent by a server (what a client receives). */
+export function decodeServerFrame(wire: Wire, maxBytes = Infinity): DecodeResult<ServerFrame> {
+  return decodeAs<ServerFrame>(wire, SERVER_KINDS, maxBytes)
+}
