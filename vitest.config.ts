@@ -17,6 +17,8 @@ export default defineConfig({
         ...shared,
         test: {
           name: 'unit',
+          // The leak tests measure heap after a forced GC.
+          execArgv: ['--expose-gc'],
           include: ['packages/*/test/**/*.test.{ts,tsx}'],
           exclude: ['**/*.int.test.ts', '**/node_modules/**'],
         },
@@ -25,6 +27,7 @@ export default defineConfig({
         ...shared,
         test: {
           name: 'integration',
+          execArgv: ['--expose-gc'],
           include: ['packages/*/test/**/*.int.test.ts'],
           testTimeout: 30_000,
           hookTimeout: 30_000,

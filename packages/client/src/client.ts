@@ -2,8 +2,8 @@ import { EventEmitter } from 'eventemitter3'
 import {
   encode,
   type Contract,
-  type EventInput,
   type EventData,
+  type EventInput,
   type EventName,
   type LooseContract,
   type ReplyData,
@@ -13,19 +13,21 @@ import {
   type WelcomeFrame,
   type Wire,
 } from '@mooring/protocol'
-import { backoffDelay } from './backoff.js'
 import { Timer } from './clock.js'
-import { closeVerdict, retryHintMs, type CloseInfo } from './close-policy.js'
+import { planRetry } from './close-policy.js'
 import { initialState, transition, type ConnectionEvent, type ConnectionState, type Reason } from './connection.js'
+import { Delivery, type DropEvent, type SendOptions } from './delivery.js'
+import type { LifecycleSignal } from './environment.js'
 import { MooringError } from './errors.js'
 import { Link, PAGEHIDE_CODE, type LinkLoss } from './link.js'
-import { resolveOptions, type ClientOptions, type ResolvedOptions, type Token } from './options.js'
-import { Outbox, type DropReason, type OutboxMessage } from './outbox.js'
-import { PendingRequests, type RequestOptions } from './requests.js'
+import { resolveOptions, type ClientOptions, type ResolvedOptions } from './options.js'
+import type { Outbox } from './outbox.js'
+import { RawCodec } from './raw-codec.js'
+import type { RequestOptions } from './requests.js'
+import type { Room } from './room.js'
+import { Rooms } from './rooms.js'
 import { checkPayload } from './schema.js'
 import { StatsRecorder, type ClientStats } from './stats.js'
-import type { LifecycleSignal } from './environment.js'
-import { RawCodec } from './raw-codec.js'
 
 /** Payload of every `state` event: where the connection is, where it was, and why. */
 export interface StateChange {
@@ -40,12 +42,6 @@ export interface StateChange {
   nextDelayMs?: number
 }
 
-/** Why a message left the outbox without reaching the server. */
-export interface DropEvent {
-  message: OutboxMessage
-  reason: DropReason | 'volatile' | 'not-connected'
-}
-
 export interface ClientEvents {
   state: (change: StateChange) => void
   /** Connected, authenticated, rooms rejoined and outbox flushed. */
@@ -58,64 +54,74 @@ export interface ClientEvents {
   raw: (data: Wire) => void
 }
 
-export interface SendOptions {
-  /**
-   * `queue` (default): kept until the server acks it, resent after reconnects.
-   * `volatile`: sent only if connected right now, else dropped (typing indicators, cursors).
-   * `connected`: sent only if connected right now, else rejected with `CONNECTION_CLOSED`.
-   */
-  delivery?: 'queue' | 'volatile' | 'connected'
-  /** Queue only: give up on the message after this long, in ms. @default the outbox `ttlMs` */
-  ttlMs?: number
-}
-
 type Handler = (data: any) => void
+const NOOP = () => {}
+
+/**
+ * Fire-and-forget is a normal way to call `send()`: a message dropped later (overflow,
+ * expiry, close) is reported by the `drop` event, and must not also crash Node with an
+ * unhandled rejection. Whoever awaits the promise still sees the rejection.
+ */
+function observed<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(NOOP)
+  return promise
+}
 
 /** The Mooring client. Create it with `createClient`. */
 export class MooringClient<C extends Contract = LooseContract> extends EventEmitter<ClientEvents> {
   readonly options: ResolvedOptions
   readonly clientId: string
+  readonly #user: ClientOptions<C>
   readonly #contract: Partial<Contract> | undefined
-  readonly #auth: (() => Token | Promise<Token>) | undefined
-  readonly #userOptions: ClientOptions<C>
   readonly #raw: RawCodec | undefined
+  readonly #delivery: Delivery
+  readonly #rooms: Rooms
+  readonly #stats = new StatsRecorder()
+  readonly #handlers = new Map<string, Set<Handler>>()
+  readonly #subscribers = new Set<() => void>()
+  readonly #retryTimer: Timer
+  readonly #stableTimer: Timer
   #state: ConnectionState = initialState
   #link: Link | undefined
+  #linkOpen = false
   #ready = false
   #sessionId: string | undefined
   #restartHintMs: number | undefined
   #reauthed = false
   #lastDelayMs = 0
   #lastError: MooringError | undefined
-  #nextId = 0
   #closing: Promise<void> = Promise.resolve()
   #unsubscribeEnv: (() => void) | undefined
-  readonly #retryTimer
-  readonly #stableTimer
-  readonly #expiryTimer
-  readonly #handlers = new Map<string, Set<Handler>>()
-  readonly #subscribers = new Set<() => void>()
-  readonly #stats = new StatsRecorder()
-  readonly #requests
-  /** Reliable messages waiting for their ack, in send order. */
-  readonly outbox: Outbox
 
   constructor(options: ClientOptions<C>) {
     super()
     this.options = resolveOptions(options)
-    this.#userOptions = options
+    this.#user = options
     this.clientId = this.options.clientId
     this.#contract = options.contract
-    this.#auth = options.auth
-    this.#raw = this.options.mode === 'raw' ? new RawCodec(options.raw) : undefined
     const clock = this.options.clock
+    this.#raw = this.options.mode === 'raw' ? new RawCodec(options.raw) : undefined
     this.#retryTimer = new Timer(clock)
     this.#stableTimer = new Timer(clock)
-    this.#expiryTimer = new Timer(clock)
-    this.#requests = new PendingRequests(clock)
-    this.outbox = new Outbox(this.options.outbox, (message, reason) => {
-      this.#stats.dropped++
-      this.emit('drop', { message, reason })
+    this.#delivery = new Delivery({
+      clock,
+      outbox: this.options.outbox,
+      ackTimeoutMs: this.options.connectTimeoutMs,
+      raw: this.#raw,
+      ready: () => this.#ready,
+      write: (wire) => this.#writeWire(wire),
+      drop: (event) => {
+        this.#stats.dropped++
+        this.emit('drop', event)
+      },
+    })
+    this.#rooms = new Rooms({
+      clock,
+      linkOpen: () => this.#linkOpen,
+      write: (frame) => this.#writeWire(encode(frame)),
+      publish: (room, type, data, sendOptions) => this.#validated('message', type, data, 'publish', (value) =>
+        this.#delivery.send(type, value, sendOptions, room)),
+      deliver: (type, data, onValid) => this.#inbound('message', type, data, onValid),
     })
     options.signal?.addEventListener('abort', () => void this.close(), { once: true })
     // Connect on the next microtask, so `state` listeners attached right after
@@ -137,9 +143,14 @@ export class MooringClient<C extends Contract = LooseContract> extends EventEmit
     return () => this.#subscribers.delete(listener)
   }
 
-  /** True once connected, authenticated and flushed, until the connection is lost. */
+  /** True once connected, authenticated, rejoined and flushed, until the connection is lost. */
   get ready(): boolean {
     return this.#ready
+  }
+
+  /** Reliable messages waiting for their ack, in send order. */
+  get outbox(): Outbox {
+    return this.#delivery.outbox
   }
 
   /** Start connecting. Idempotent: a no-op while connecting or connected. */
@@ -165,6 +176,17 @@ export class MooringClient<C extends Contract = LooseContract> extends EventEmit
     await this.close()
   }
 
+  /** Join `name` (or hold it again): the room rejoins after every reconnect until left. */
+  room(name: string, options: { meta?: unknown } = {}): Room<C> {
+    if (this.options.mode === 'raw') throw new MooringError('PROTOCOL', 'rooms need protocol mode', { op: 'join' })
+    return this.#rooms.get(name, options.meta) as Room<C>
+  }
+
+  /** The rooms this client holds. */
+  rooms(): Room<C>[] {
+    return this.#rooms.list() as Room<C>[]
+  }
+
   /** Handle direct messages of `type` from the server; returns the unsubscribe. */
   onMessage<K extends EventName<C>>(type: K, handler: (data: EventData<C, K>) => void): () => void {
     let set = this.#handlers.get(type)
@@ -181,31 +203,20 @@ export class MooringClient<C extends Contract = LooseContract> extends EventEmit
    * server has acknowledged it — exactly once, however many reconnects it takes.
    */
   send<K extends EventName<C>>(type: K, data: EventInput<C, K>, options: SendOptions = {}): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      const proceed = (value: unknown) => this.#enqueue(type, value, options).then(resolve, reject)
-      if (!this.options.validateOutbound) return proceed(data)
-      checkPayload(this.#contract, 'event', type, data, 'send', proceed, reject)
-    })
+    return this.#validated('event', type, data, 'send', (value) => this.#delivery.send(type, value, options))
   }
 
   /** Ask the server and wait for its reply. Rejects with `TIMEOUT`, `ABORTED` or `CONNECTION_CLOSED`. */
   request<K extends RequestName<C>>(type: K, data: RequestInput<C, K>, options: RequestOptions = {}): Promise<ReplyData<C, K>> {
-    return new Promise((resolve, reject) => {
-      if (this.options.mode === 'raw')
-        return reject(new MooringError('PROTOCOL', 'request() needs protocol mode', { op: 'request' }))
-      if (this.#state.status === 'closed')
-        return reject(new MooringError('CONNECTION_CLOSED', 'client is closed', { op: 'request' }))
-      const proceed = (value: unknown) => {
-        const id = ++this.#nextId
-        const frame = { t: 'req' as const, id, type, data: value }
-        this.#requests
-          .add(id, frame, { ...options, timeoutMs: options.timeoutMs ?? 10_000 })
-          .then((reply) => checkPayload(this.#contract, 'reply', type, reply, 'request', resolve as Handler, reject), reject)
-        if (this.#ready && this.#write(frame)) this.#requests.markSent(id)
-      }
-      if (!this.options.validateOutbound) return proceed(data)
-      checkPayload(this.#contract, 'request', type, data, 'request', proceed, reject)
-    })
+    if (this.options.mode === 'raw')
+      return observed(Promise.reject(new MooringError('PROTOCOL', 'request() needs protocol mode', { op: 'request' })))
+    if (this.#state.status === 'closed' && this.#state.reason !== 'pagehide')
+      return observed(Promise.reject(new MooringError('CONNECTION_CLOSED', 'client is closed', { op: 'request' })))
+    return this.#validated('request', type, data, 'request', (value) =>
+      this.#delivery
+        .request(type, value, options)
+        .then((reply) => new Promise<unknown>((resolve, reject) => checkPayload(this.#contract, 'reply', type, reply, 'request', resolve, reject))),
+    ) as Promise<ReplyData<C, K>>
   }
 
   /** Counters for dashboards. A fresh snapshot object each call. */
@@ -213,47 +224,29 @@ export class MooringClient<C extends Contract = LooseContract> extends EventEmit
     return this.#stats.snapshot(this.options.clock.now(), this.#state.status, this.#state.attempt, this.outbox.size)
   }
 
-  // ---------------------------------------------------------------- sending
+  // ---------------------------------------------------------------- messages in and out
 
-  #enqueue(type: string, data: unknown, options: SendOptions): Promise<void> {
-    const delivery = options.delivery ?? 'queue'
-    const now = this.options.clock.now()
-    const id = ++this.#nextId
-    const wire = this.#encodeSend(id, type, data)
-    const bytes = typeof wire === 'string' ? wire.length : wire.length
-    const message: OutboxMessage = { id, type, data, bytes, enqueuedAt: now, expiresAt: now + (options.ttlMs ?? this.options.outbox.ttlMs) }
-    if (delivery !== 'queue' && !this.#ready) {
-      this.#stats.dropped++
-      this.emit('drop', { message, reason: delivery === 'volatile' ? 'volatile' : 'not-connected' })
-      if (delivery === 'volatile') return Promise.resolve()
-      return Promise.reject(new MooringError('CONNECTION_CLOSED', 'not connected', { op: 'send' }))
-    }
-    if (delivery === 'volatile' || this.#raw) {
-      // Raw mode has no acks: a message is delivered as far as we can tell once written.
-      if (this.#ready) {
-        this.#writeWire(wire)
-        return Promise.resolve()
-      }
-    }
-    if (delivery === 'connected') {
-      const acked = this.#requests.add(id, undefined, { timeoutMs: this.options.connectTimeoutMs }).then(() => undefined)
-      this.#requests.markSent(id)
-      this.#writeWire(wire)
-      return acked
-    }
-    const queued = this.outbox.add(message)
-    this.#armExpiry()
-    if (this.#ready) this.#writeWire(wire)
-    return queued
+  #validated<T>(
+    kind: 'event' | 'message' | 'request',
+    type: string,
+    data: unknown,
+    op: string,
+    next: (value: unknown) => Promise<T>,
+  ): Promise<T> {
+    return observed(
+      new Promise<T>((resolve, reject) => {
+        const proceed = (value: unknown) => next(value).then(resolve, reject)
+        if (!this.options.validateOutbound) return proceed(data)
+        checkPayload(this.#contract, kind, type, data, op, proceed, reject)
+      }),
+    )
   }
 
-  #encodeSend(id: number, type: string, data: unknown): Wire {
-    if (this.#raw) return this.#raw.encode(type, data)
-    return encode({ t: 'send', id, type, data })
-  }
-
-  #write(frame: Parameters<typeof encode>[0]): boolean {
-    return this.#writeWire(encode(frame))
+  #inbound(kind: 'event' | 'message', type: string, data: unknown, onValid: (value: unknown) => void): void {
+    checkPayload(this.#contract, kind, type, data, 'receive', onValid, (error) => {
+      this.#stats.invalidIn++
+      this.emit('error', error)
+    })
   }
 
   #writeWire(wire: Wire): boolean {
@@ -263,37 +256,20 @@ export class MooringClient<C extends Contract = LooseContract> extends EventEmit
     return true
   }
 
-  #flush(): void {
-    for (const message of this.outbox.list()) {
-      this.#writeWire(this.#encodeSend(message.id, message.type, message.data))
-      if (this.#raw) this.outbox.ack(message.id)
-    }
-    for (const { id, frame } of this.#requests.toSend()) {
-      if (frame && this.#write(frame as Parameters<typeof encode>[0])) this.#requests.markSent(id)
-    }
-  }
-
-  #armExpiry(): void {
-    const next = this.outbox.expire(this.options.clock.now())
-    if (next === Infinity) this.#expiryTimer.stop()
-    else this.#expiryTimer.start(next - this.options.clock.now(), () => this.#armExpiry())
-  }
-
-  // ---------------------------------------------------------------- receiving
-
   #onFrame(frame: ServerFrame, bytes: number): void {
     this.#stats.messagesIn++
     this.#stats.bytesIn += bytes
+    if (this.#rooms.onFrame(frame)) return
     switch (frame.t) {
       case 'ack':
-        if (!this.outbox.ack(frame.id)) this.#requests.resolve(frame.id, undefined)
+        this.#delivery.ack(frame.id)
         return
       case 'reply':
-        this.#requests.resolve(frame.id, frame.data)
+        this.#delivery.reply(frame.id, frame.data)
         return
       case 'error': {
         const error = new MooringError(frame.code as MooringError['code'], frame.message, { op: 'server', details: frame.details })
-        if (frame.id !== undefined && (this.outbox.fail(frame.id, error) || this.#requests.reject(frame.id, error))) return
+        if (frame.id !== undefined && this.#delivery.fail(frame.id, error)) return
         this.#lastError = error
         this.emit('error', error)
         return
@@ -303,26 +279,15 @@ export class MooringClient<C extends Contract = LooseContract> extends EventEmit
       case 'goaway':
         this.#restartHintMs = frame.retryAfterMs
         return
-      default:
-        return
     }
   }
 
   #deliver(type: string, data: unknown): void {
-    checkPayload(
-      this.#contract,
-      'event',
-      type,
-      data,
-      'receive',
-      (value) => {
-        for (const handler of [...(this.#handlers.get(type) ?? [])]) handler(value)
-      },
-      (error) => {
-        this.#stats.invalidIn++
-        this.emit('error', error)
-      },
-    )
+    const handlers = this.#handlers.get(type)
+    if (!handlers) return
+    this.#inbound('event', type, data, (value) => {
+      for (const handler of [...handlers]) handler(value)
+    })
   }
 
   #onRaw(wire: Wire): void {
@@ -352,12 +317,13 @@ export class MooringClient<C extends Contract = LooseContract> extends EventEmit
   }
 
   #effects(prev: ConnectionState, next: ConnectionState): void {
-    const clock = this.options.clock
     if (next.status !== 'open') {
       this.#stableTimer.stop()
       if (prev.status === 'open') {
+        this.#linkOpen = false
         this.#ready = false
-        this.#requests.connectionLost()
+        this.#delivery.connectionLost()
+        this.#rooms.connectionLost()
       }
     }
     if (next.status !== 'reconnecting' && next.status !== 'offline') this.#retryTimer.stop()
@@ -368,15 +334,16 @@ export class MooringClient<C extends Contract = LooseContract> extends EventEmit
       this.#dropLink(4000, 'reconnect', false)
       this.#startLink()
     } else if (next.status === 'open') {
-      this.#stats.opened(clock.now())
+      this.#stats.opened(this.options.clock.now())
       this.#stableTimer.start(this.options.reconnect.minUptimeMs, () => {
         this.#reauthed = false
         this.#dispatch({ type: 'stable' })
       })
     } else if (next.status === 'closed') {
-      const graceful = next.reason === 'user' || next.reason === 'pagehide'
-      this.#closing = this.#dropLink(next.reason === 'pagehide' ? PAGEHIDE_CODE : 1000, next.reason, graceful)
-      if (next.reason !== 'pagehide') this.#shutdown(next)
+      const pagehide = next.reason === 'pagehide'
+      const graceful = pagehide || next.reason === 'user'
+      this.#closing = this.#dropLink(pagehide ? PAGEHIDE_CODE : 1000, next.reason, graceful)
+      if (!pagehide) this.#shutdown(next)
     }
   }
 
@@ -384,104 +351,85 @@ export class MooringClient<C extends Contract = LooseContract> extends EventEmit
   #shutdown(state: ConnectionState & { status: 'closed' }): void {
     this.#unsubscribeEnv?.()
     this.#unsubscribeEnv = undefined
-    this.#expiryTimer.stop()
-    const error =
-      state.reason === 'user'
-        ? new MooringError('CONNECTION_CLOSED', 'client closed', { op: 'close' })
-        : new MooringError(
-            state.reason === 'giveup' ? 'GIVEUP' : 'CONNECTION_CLOSED',
-            `connection closed: ${state.reason}${state.code ? ` (${state.code})` : ''}`,
-            { op: 'connect', cause: state.error },
-          )
-    this.#requests.rejectAll(error)
-    this.outbox.clear('closed')
+    const user = state.reason === 'user'
+    const code = state.reason === 'giveup' ? 'GIVEUP' : 'CONNECTION_CLOSED'
+    const detail = user ? 'client closed' : `connection closed: ${state.reason}${state.code ? ` (${state.code})` : ''}`
+    this.#delivery.shutdown(new MooringError(code, detail, { op: user ? 'close' : 'connect', cause: state.error }))
     if (state.reason === 'giveup') this.emit('giveup', this.#lastError)
   }
 
   #dropLink(code: number, reason: string, graceful: boolean): Promise<void> {
     const link = this.#link
     this.#link = undefined
+    this.#linkOpen = false
     return link ? link.dispose(code, reason, graceful) : Promise.resolve()
   }
 
   #startLink(): void {
+    const current = () => this.#link === link
     const link: Link = new Link({
       options: this.options,
-      transport: {
-        url: this.options.url,
-        headers: this.#userOptions.headers,
-        wsOptions: this.#userOptions.wsOptions,
-        WebSocket: this.#userOptions.WebSocket,
-      },
-      auth: this.#auth,
+      transport: { url: this.options.url, headers: this.#user.headers, wsOptions: this.#user.wsOptions, WebSocket: this.#user.WebSocket },
+      auth: this.#user.auth,
       resume: this.#sessionId,
-      rawPing: this.#userOptions.raw?.ping,
+      rawPing: this.#user.raw?.ping,
       hooks: {
-        opened: (welcome) => this.#link === link && this.#onOpened(welcome),
-        frame: (frame, bytes) => this.#link === link && this.#onFrame(frame, bytes),
-        raw: (wire) => this.#link === link && this.#onRaw(wire),
+        opened: (welcome) => current() && this.#onOpened(link, welcome),
+        frame: (frame, bytes) => current() && this.#onFrame(frame, bytes),
+        raw: (wire) => current() && this.#onRaw(wire),
         invalid: (error) => {
-          if (this.#link !== link) return
+          if (!current()) return
           this.#stats.invalidIn++
           this.emit('error', error)
         },
-        rtt: (ms) => this.#link === link && this.#stats.rtt(ms),
-        lost: (loss) => this.#link === link && this.#onLost(loss),
+        rtt: (ms) => current() && this.#stats.rtt(ms),
+        lost: (loss) => current() && this.#onLost(loss),
       },
     })
     this.#link = link
     void link.start()
   }
 
-  #onOpened(welcome: WelcomeFrame | undefined): void {
+  #onOpened(link: Link, welcome: WelcomeFrame | undefined): void {
     if (welcome) this.#sessionId = welcome.sessionId
     this.#restartHintMs = undefined
+    this.#linkOpen = true
     this.#dispatch({ type: 'opened' })
-    if (this.#state.status !== 'open') return
+    if (this.#link !== link) return
     // Order after every (re)connect: welcome → rejoin rooms → flush the outbox → ready.
-    this.#flush()
-    this.#ready = true
-    this.emit('ready')
+    this.#rooms.rejoinAll(this.options.connectTimeoutMs, () => {
+      if (this.#link !== link || this.#state.status !== 'open') return
+      this.#ready = true
+      this.#delivery.flush()
+      this.emit('ready')
+    })
   }
 
   #onLost(loss: LinkLoss): void {
     this.#link = undefined
+    this.#linkOpen = false
     const clock = this.options.clock
     this.#stats.closed(clock.now(), loss.code, loss.closeReason)
     if (loss.error) this.#lastError = loss.error
-    const state = this.#state
-    const info: CloseInfo = { code: loss.code, closeReason: loss.closeReason, reason: loss.reason, attempt: state.attempt, error: loss.error }
-    // Only a close code from the server can be a verdict; timeouts and network errors retry.
-    let verdict = loss.reason === 'server-close' || loss.reason === 'network' ? closeVerdict(loss.code) : 'retry'
-    const override = this.#userOptions.shouldReconnect?.(info)
-    if (override === false) verdict = 'stop'
-    else if (override === true && verdict === 'stop') verdict = 'retry'
-    const reason: Reason = verdict === 'reauth' ? 'auth' : loss.code === 1000 || loss.code === 4403 ? 'server-close' : loss.reason
-    if (verdict === 'stop') return this.#dispatch({ type: 'lost', reason, code: loss.code, error: loss.error, retry: false })
-
-    const offline = !this.options.environment.isOnline()
-    if (verdict === 'reauth' && !this.#reauthed) {
-      // A fresh token usually fixes 4401 at once; a second 4401 in a row backs off.
-      this.#reauthed = true
-      return this.#dispatch({ type: 'lost', reason, code: loss.code, retry: { delayMs: 0, offline, immediate: true } })
-    }
-    const { reconnect } = this.options
-    if (state.attempt + 1 > reconnect.maxAttempts && reconnect.slowRetryMs <= 0)
-      return this.#dispatch({ type: 'lost', reason: 'giveup', code: loss.code, error: loss.error, retry: false })
-    const hint = this.#restartHintMs ?? (loss.code === 1012 || loss.code === 1013 ? retryHintMs(loss.closeReason) : undefined)
+    const plan = planRetry({
+      info: { code: loss.code, closeReason: loss.closeReason, reason: loss.reason, attempt: this.#state.attempt, error: loss.error },
+      reauthed: this.#reauthed,
+      restartHintMs: this.#restartHintMs,
+      options: this.options.reconnect,
+      lastDelayMs: this.#lastDelayMs,
+      random: clock.random(),
+      shouldReconnect: this.#user.shouldReconnect,
+    })
     this.#restartHintMs = undefined
-    let delayMs: number
-    if (hint !== undefined) {
-      // A restarting server asks everyone to come back later: spread the return so a
-      // thousand clients do not arrive in the same 100 ms.
-      delayMs = hint + clock.random() * Math.max(hint, reconnect.restartSpreadMs)
-    } else if (state.attempt + 1 > reconnect.maxAttempts) {
-      delayMs = reconnect.slowRetryMs * (0.5 + clock.random() / 2)
-    } else {
-      delayMs = backoffDelay(reconnect, state.attempt, clock.random(), this.#lastDelayMs)
+    const base = { type: 'lost' as const, reason: plan.reason, code: loss.code, error: loss.error }
+    const offline = !this.options.environment.isOnline()
+    if (plan.kind === 'stop') return this.#dispatch({ ...base, retry: false })
+    if (plan.kind === 'now') {
+      this.#reauthed = true
+      return this.#dispatch({ ...base, retry: { delayMs: 0, offline, immediate: true } })
     }
-    this.#lastDelayMs = delayMs
-    this.#dispatch({ type: 'lost', reason, code: loss.code, error: loss.error, retry: { delayMs, offline } })
+    this.#lastDelayMs = plan.delayMs
+    this.#dispatch({ ...base, retry: { delayMs: plan.delayMs, offline } })
   }
 
   // ---------------------------------------------------------------- environment
@@ -491,28 +439,14 @@ export class MooringClient<C extends Contract = LooseContract> extends EventEmit
   }
 
   #onSignal(signal: LifecycleSignal): void {
-    const status = this.#state.status
-    switch (signal) {
-      case 'online':
-        if (status === 'open') this.#link?.probe()
-        else this.#dispatch({ type: 'online' })
-        return
-      case 'offline':
-        if (status === 'open') this.#link?.probe()
-        else this.#dispatch({ type: 'offline' })
-        return
-      case 'visible':
-      case 'resume':
-        if (status === 'open') this.#link?.probe()
-        else if (status === 'reconnecting' || status === 'offline') this.#dispatch({ type: 'retry' })
-        return
-      case 'pagehide':
-        if (status !== 'idle' && status !== 'closed') this.#dispatch({ type: 'close', reason: 'pagehide' })
-        return
-      case 'pageshow':
-        if (status === 'closed' && this.#state.reason === 'pagehide') this.#dispatch({ type: 'connect' })
-        return
-    }
+    const { status, reason } = this.#state
+    const waiting = status === 'reconnecting' || status === 'offline'
+    if (status === 'open' && (signal === 'online' || signal === 'offline' || signal === 'visible' || signal === 'resume'))
+      return this.#link?.probe()
+    if (signal === 'online' || signal === 'offline') this.#dispatch({ type: signal })
+    else if ((signal === 'visible' || signal === 'resume') && waiting) this.#dispatch({ type: 'retry' })
+    else if (signal === 'pagehide' && status !== 'idle' && status !== 'closed') this.#dispatch({ type: 'close', reason: 'pagehide' })
+    else if (signal === 'pageshow' && status === 'closed' && reason === 'pagehide') this.#dispatch({ type: 'connect' })
   }
 }
 

@@ -1,0 +1,341 @@
+import type { IncomingHttpHeaders } from 'node:http'
+import {
+  CloseCode,
+  decodeClientFrame,
+  encode,
+  ErrorCode,
+  PROTOCOL_VERSION,
+  toWire,
+  type ClientFrame,
+  type ErrorFrame,
+  type HelloFrame,
+  type JoinFrame,
+  type PubFrame,
+  type ReqFrame,
+  type SendFrame,
+  type ServerFrame,
+} from '@mooring/protocol'
+import { WebSocket, type RawData } from 'ws'
+import type { Outcome } from './dedupe.js'
+import { errorCodeOf, errorMessageOf } from './errors.js'
+import { checkPayload, type HandlerContext, type HandlerRegistry } from './handlers.js'
+import { Heartbeat } from './heartbeat.js'
+import type { AuthResult, ResolvedOptions } from './options.js'
+import type { RoomRegistry } from './rooms.js'
+import type { Session, SessionSocket, SessionStore } from './session.js'
+
+/** What the handshake knows about the peer before any frame arrives. */
+export interface PeerInfo {
+  headers: IncomingHttpHeaders
+  ip: string | undefined
+  origin: string | undefined
+  /** Token carried in a `mooring.auth.<base64url>` subprotocol entry. */
+  subprotocolToken: string | undefined
+}
+
+/** A snapshot for `server.connections()`. */
+export interface ConnectionInfo {
+  /** Session id; undefined while the socket has not authenticated. */
+  id: string | undefined
+  clientId: string | undefined
+  user: string | undefined
+  ip: string | undefined
+  connectedAt: number
+  lastActivityAt: number
+  rooms: string[]
+}
+
+/** The server internals a connection works with. */
+export interface Hub {
+  readonly options: ResolvedOptions
+  readonly sessions: SessionStore
+  readonly handlers: HandlerRegistry
+  readonly rooms: RoomRegistry
+  authenticated(conn: Connection): void
+  closed(conn: Connection, code: number, reason: string): void
+}
+
+/** Frames held while `authenticate` runs, so a pipelining client loses nothing. */
+const MAX_QUEUED = 256
+/** Malformed frames tolerated from an authenticated peer before it is closed 4400. */
+const MAX_PROTOCOL_ERRORS = 10
+
+type Phase = 'hello' | 'auth' | 'open' | 'closed'
+
+/** One socket: handshake, liveness, and dispatch of its frames. */
+export class Connection implements SessionSocket {
+  session: Session | undefined
+  readonly openedAt = Date.now()
+  private phase: Phase = 'hello'
+  private readonly queued: ClientFrame[] = []
+  private readonly heartbeat: Heartbeat
+  private authTimer: ReturnType<typeof setTimeout> | undefined
+  private readonly abort = new AbortController()
+  private protocolErrors = 0
+
+  constructor(
+    readonly ws: WebSocket,
+    readonly peer: PeerInfo,
+    private readonly hub: Hub,
+  ) {
+    const { intervalMs, timeoutMs } = hub.options.heartbeat
+    this.heartbeat = new Heartbeat(intervalMs, timeoutMs, {
+      ping: (n) => this.send({ t: 'ping', n }),
+      dead: () => this.terminate(),
+    })
+    this.authTimer = setTimeout(() => this.reject(ErrorCode.UNAUTHORIZED, 'no valid hello before the auth deadline'), hub.options.authTimeoutMs)
+    this.authTimer.unref()
+    ws.on('message', this.onMessage)
+    ws.on('pong', this.touch)
+    ws.on('ping', this.touch)
+    ws.on('close', this.onClose)
+    // ws closes the socket itself on protocol errors (e.g. 1009); an unhandled 'error' would crash.
+    ws.on('error', () => {})
+  }
+
+  get authenticated(): boolean {
+    return this.phase === 'open'
+  }
+
+  info(): ConnectionInfo {
+    const s = this.session
+    return {
+      id: s?.id,
+      clientId: s?.clientId,
+      user: s?.user,
+      ip: this.peer.ip,
+      connectedAt: s?.connectedAt ?? this.openedAt,
+      lastActivityAt: this.heartbeat.lastActivityAt,
+      rooms: s ? [...s.rooms] : [],
+    }
+  }
+
+  send(frame: ServerFrame): boolean {
+    const wire = encode(frame)
+    return this.sendWire(wire, typeof wire !== 'string')
+  }
+
+  sendWire(wire: string | Uint8Array | Buffer, binary = typeof wire !== 'string'): boolean {
+    if (this.ws.readyState !== WebSocket.OPEN) return false
+    if (this.ws.bufferedAmount > this.hub.options.maxBufferedBytes) {
+      this.close(CloseCode.TRY_AGAIN, 'slow consumer')
+      return false
+    }
+    this.ws.send(wire, { binary })
+    return true
+  }
+
+  close(code: number, reason: string): void {
+    if (this.phase === 'closed') return
+    this.phase = 'closed'
+    this.ws.close(code, reason)
+  }
+
+  /** Graceful shutdown: tell the client when to come back, then close as a restart (never 1000). */
+  goaway(retryAfterMs: number): void {
+    if (this.phase === 'open') this.send({ t: 'goaway', retryAfterMs, reason: 'server restart' })
+    this.close(CloseCode.RESTART, 'server restart')
+  }
+
+  terminate(): void {
+    this.phase = 'closed'
+    this.ws.terminate()
+  }
+
+  replaced(): void {
+    this.terminate()
+  }
+
+  private readonly touch = (): void => {
+    this.heartbeat.touch()
+  }
+
+  private readonly onMessage = (raw: RawData, isBinary: boolean): void => {
+    this.touch()
+    if (this.phase === 'closed') return
+    const wire = isBinary ? toWire(raw) : Array.isArray(raw) ? Buffer.concat(raw).toString() : Buffer.from(raw as Buffer).toString()
+    const decoded = wire === undefined ? undefined : decodeClientFrame(wire, this.hub.options.maxPayloadBytes)
+    if (!decoded?.ok) {
+      const code = decoded?.code ?? ErrorCode.PROTOCOL
+      const message = decoded && !decoded.ok ? decoded.message : 'unreadable frame'
+      this.send({ t: 'error', code, message })
+      if (this.phase !== 'open' || ++this.protocolErrors > MAX_PROTOCOL_ERRORS) this.close(CloseCode.PROTOCOL, message)
+      return
+    }
+    const frame = decoded.frame
+    if (frame.t === 'ping') return void this.send({ t: 'pong', n: frame.n })
+    if (frame.t === 'pong') return
+    if (this.phase === 'hello') {
+      if (frame.t === 'hello') void this.onHello(frame)
+      else this.reject(ErrorCode.UNAUTHORIZED, `${frame.t} before hello`)
+    } else if (this.phase === 'auth') {
+      if (this.queued.length >= MAX_QUEUED) this.close(CloseCode.POLICY, 'too many frames before welcome')
+      else this.queued.push(frame)
+    } else {
+      this.dispatch(frame)
+    }
+  }
+
+  private async onHello(hello: HelloFrame): Promise<void> {
+    if (hello.v !== PROTOCOL_VERSION) {
+      this.send({ t: 'error', code: ErrorCode.PROTOCOL, message: `protocol version ${hello.v} is not supported; this server speaks ${PROTOCOL_VERSION}` })
+      this.close(CloseCode.PROTOCOL, 'unsupported protocol version')
+      return
+    }
+    this.phase = 'auth'
+    let result: AuthResult = {}
+    const hook = this.hub.options.authenticate
+    if (hook) {
+      try {
+        const answer = await hook({
+          token: hello.token ?? this.peer.subprotocolToken ?? bearer(this.peer.headers),
+          headers: this.peer.headers,
+          ip: this.peer.ip,
+          origin: this.peer.origin,
+          clientId: hello.clientId,
+        })
+        if (answer === false) return this.reject(ErrorCode.UNAUTHORIZED, 'authentication rejected')
+        if (answer && typeof answer === 'object') result = answer
+      } catch (err) {
+        const code = errorCodeOf(err, ErrorCode.UNAUTHORIZED) === ErrorCode.FORBIDDEN ? ErrorCode.FORBIDDEN : ErrorCode.UNAUTHORIZED
+        return this.reject(code, errorMessageOf(err))
+      }
+    }
+    // The deadline may have passed, or the socket closed, while the hook ran.
+    if (this.phase !== 'auth') return
+    clearTimeout(this.authTimer)
+    const user = result.user === undefined ? undefined : String(result.user)
+    const { session, resumed } = this.hub.sessions.open(hello.clientId, user, result.meta, hello.resume)
+    session.socket = this
+    this.session = session
+    this.phase = 'open'
+    const { intervalMs, timeoutMs } = this.hub.options.heartbeat
+    this.send({
+      t: 'welcome',
+      v: PROTOCOL_VERSION,
+      sessionId: session.id,
+      resumed,
+      heartbeat: { intervalMs, timeoutMs },
+      limits: { maxPayloadBytes: this.hub.options.maxPayloadBytes },
+    })
+    this.heartbeat.start()
+    this.hub.authenticated(this)
+    for (const frame of this.queued.splice(0)) this.dispatch(frame)
+  }
+
+  private reject(code: ErrorCode, message: string): void {
+    if (this.phase === 'open' || this.phase === 'closed') return
+    this.send({ t: 'error', code, message })
+    this.close(code === ErrorCode.FORBIDDEN ? CloseCode.FORBIDDEN : CloseCode.UNAUTHORIZED, code.toLowerCase())
+  }
+
+  private dispatch(frame: ClientFrame): void {
+    switch (frame.t) {
+      case 'send':
+        return void this.onSend(frame)
+      case 'req':
+        return void this.onReq(frame)
+      case 'pub':
+        return void this.onPub(frame)
+      case 'join':
+        return void this.onJoin(frame)
+      case 'leave':
+        this.hub.rooms.leave(this.session!, frame.room)
+        return void this.send({ t: 'left', ref: frame.ref, room: frame.room })
+      case 'hello':
+        return void this.send({ t: 'error', code: ErrorCode.PROTOCOL, message: 'already authenticated' })
+    }
+  }
+
+  private context(kind: 'send' | 'req', type: string): HandlerContext {
+    const session = this.session!
+    return {
+      session: session.info(),
+      kind,
+      type,
+      // Through the session, so a reply-time event follows the client to its resumed socket.
+      send: (t, data) => session.socket?.sendWire(encode({ t: 'evt', type: t, data })) ?? false,
+      signal: this.abort.signal,
+    }
+  }
+
+  private async onSend(frame: SendFrame): Promise<void> {
+    const ctx = this.context('send', frame.type)
+    const outcome = await this.session!.ledger.runOnce('send', frame.id, () => this.hub.handlers.run(ctx, frame.data))
+    this.answer(frame.id, outcome, () => ({ t: 'ack', id: frame.id }))
+  }
+
+  private async onReq(frame: ReqFrame): Promise<void> {
+    const outcome = await this.hub.handlers.run(this.context('req', frame.type), frame.data)
+    this.answer(frame.id, outcome, (data) => ({ t: 'reply', id: frame.id, data }))
+  }
+
+  private async onPub(frame: PubFrame): Promise<void> {
+    const session = this.session!
+    if (!this.hub.rooms.isMember(session, frame.room)) {
+      return void this.send({ t: 'error', id: frame.id, code: ErrorCode.NOT_JOINED, message: `not joined to ${JSON.stringify(frame.room)}` })
+    }
+    const schema = this.hub.options.contract?.messages?.[frame.type]
+    const outcome = await session.ledger.runOnce('pub', frame.id, async (): Promise<Outcome> => {
+      const checked = await checkPayload(schema, frame.data)
+      if (!checked.ok) return checked
+      // Membership may have ended while an async schema ran.
+      if (!this.hub.rooms.isMember(session, frame.room)) return { ok: false, code: ErrorCode.NOT_JOINED, message: 'left the room' }
+      this.hub.rooms.publish(frame.room, frame.type, (checked as { value: unknown }).value, session.id)
+      return { ok: true }
+    })
+    this.answer(frame.id, outcome, () => ({ t: 'ack', id: frame.id }))
+  }
+
+  private async onJoin(frame: JoinFrame): Promise<void> {
+    const session = this.session!
+    const { ref, room } = frame
+    const authorize = this.hub.options.authorizeJoin
+    if (authorize) {
+      let allowed = false
+      try {
+        allowed = await authorize(session.info(), room, frame.meta)
+      } catch {
+        allowed = false
+      }
+      if (!allowed) return void this.send({ t: 'error', ref, code: ErrorCode.FORBIDDEN, message: `may not join ${JSON.stringify(room)}` })
+      if (this.phase !== 'open') return
+    }
+    const result = this.hub.rooms.join(session, room, frame.meta, frame.since, frame.epoch)
+    if (!result.ok) return void this.send({ t: 'error', ref, code: result.code, message: result.message })
+    // Replay goes first: the client advances its last seq to `joined.seq` on receipt.
+    for (const e of result.replay) {
+      const msg: ServerFrame = { t: 'msg', room, epoch: result.epoch, seq: e.seq, type: e.type, data: e.data }
+      if (e.from !== undefined) msg.from = e.from
+      this.send(msg)
+    }
+    const { epoch, seq, recovered, presence } = result
+    this.send({ t: 'joined', ref, room, epoch, seq, recovered, presence })
+  }
+
+  private answer(id: number, outcome: Outcome, ok: (data: unknown) => ServerFrame): void {
+    if (outcome.ok) return void this.send(ok(outcome.data))
+    const frame: ErrorFrame = { t: 'error', id, code: outcome.code, message: outcome.message }
+    if (outcome.details !== undefined) frame.details = outcome.details
+    this.send(frame)
+  }
+
+  private readonly onClose = (code: number, reason: Buffer): void => {
+    this.phase = 'closed'
+    clearTimeout(this.authTimer)
+    this.heartbeat.stop()
+    this.abort.abort()
+    const session = this.session
+    if (session && session.socket === this) {
+      this.hub.rooms.leaveAll(session)
+      this.hub.sessions.detach(session, this)
+    }
+    this.hub.closed(this, code, reason.toString())
+  }
+}
+
+function bearer(headers: IncomingHttpHeaders): string | undefined {
+  const h = headers.authorization
+  const m = typeof h === 'string' ? /^Bearer\s+(.+)$/i.exec(h) : null
+  return m?.[1]
+}

@@ -1,0 +1,63 @@
+import { ErrorCode, validate, type AnySchema, type Contract } from '@mooring/protocol'
+import type { Outcome } from './dedupe.js'
+import { errorCodeOf, errorMessageOf } from './errors.js'
+import type { SessionInfo } from './session.js'
+
+/** What a handler gets besides the payload. */
+export interface HandlerContext {
+  session: SessionInfo
+  /** `send` (answered with `ack`) or `req` (answered with `reply` carrying the return value). */
+  kind: 'send' | 'req'
+  type: string
+  /** Send an `evt` frame to this client's current socket. False when it is not connected. */
+  send(type: string, data?: unknown): boolean
+  /** Aborts when the socket the frame came on closes. */
+  signal: AbortSignal
+}
+
+export type Handler<T = any, R = unknown> = (ctx: HandlerContext, data: T) => R | Promise<R>
+
+/** Validate `data` against `schema` (when there is one) and turn a failure into an `Outcome`. */
+export async function checkPayload(schema: AnySchema | undefined, data: unknown): Promise<{ ok: true; value: unknown } | Outcome> {
+  const result = await validate(schema, data)
+  if (result.ok) return result
+  return { ok: false, code: ErrorCode.INVALID_PAYLOAD, message: 'payload failed validation', details: result.issues }
+}
+
+export class HandlerRegistry {
+  private readonly handlers = new Map<string, Handler>()
+
+  constructor(
+    private readonly contract: Partial<Contract> | undefined,
+    /** Told about unexpected handler failures (those without a known `code`). */
+    private readonly onFailure: (err: unknown, ctx: HandlerContext) => void = () => {},
+  ) {}
+
+  set(type: string, handler: Handler): void {
+    this.handlers.set(type, handler)
+  }
+
+  has(type: string): boolean {
+    return this.handlers.has(type)
+  }
+
+  /** Run the handler for `ctx.type`; never rejects. */
+  async run(ctx: HandlerContext, data: unknown): Promise<Outcome> {
+    const handler = this.handlers.get(ctx.type)
+    if (!handler) return { ok: false, code: ErrorCode.NOT_FOUND, message: `no handler for ${JSON.stringify(ctx.type)}` }
+    const schema = ctx.kind === 'req' ? this.contract?.requests?.[ctx.type]?.request : this.contract?.events?.[ctx.type]
+    try {
+      const checked = await checkPayload(schema, data)
+      if (!checked.ok) return checked
+      const value = await handler(ctx, (checked as { value: unknown }).value)
+      return { ok: true, data: value }
+    } catch (err) {
+      const code = errorCodeOf(err)
+      if (code === ErrorCode.HANDLER_ERROR) this.onFailure(err, ctx)
+      const details = (err as { details?: unknown } | null)?.details
+      const outcome: Outcome = { ok: false, code, message: errorMessageOf(err) }
+      if (details !== undefined) outcome.details = details
+      return outcome
+    }
+  }
+}

@@ -1,0 +1,103 @@
+import { decodeServerFrame, encode, PROTOCOL_VERSION, toWire, type ClientFrame, type ServerFrame } from '@mooring/protocol'
+import WebSocket from 'ws'
+import { createServer, type MooringServer, type ServerOptions } from '../src/index.js'
+
+export async function startServer(options: ServerOptions = {}): Promise<{ server: MooringServer; url: string }> {
+  const server = createServer({ host: '127.0.0.1', port: 0, ...options })
+  const { url } = await server.ready()
+  return { server, url }
+}
+
+type Pred = (f: ServerFrame) => boolean
+
+/** A raw protocol client: every inbound frame is queued; `next` takes the first match within a deadline. */
+export class TestClient {
+  readonly frames: ServerFrame[] = []
+  private waiters: Array<{ pred: Pred; resolve: (f: ServerFrame) => void }> = []
+  readonly closed: Promise<{ code: number; reason: string }>
+
+  private constructor(readonly ws: WebSocket) {
+    ws.on('message', (raw, isBinary) => {
+      const wire = isBinary ? toWire(raw)! : raw.toString()
+      const decoded = decodeServerFrame(wire)
+      if (!decoded.ok) throw new Error(`bad server frame: ${decoded.message}`)
+      const frame = decoded.frame
+      const i = this.waiters.findIndex((w) => w.pred(frame))
+      if (i >= 0) this.waiters.splice(i, 1)[0]!.resolve(frame)
+      else this.frames.push(frame)
+    })
+    this.closed = new Promise((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })))
+  }
+
+  static open(url: string, protocols: string[] = ['mooring.v1'], options: WebSocket.ClientOptions = {}): Promise<TestClient> {
+    const ws = new WebSocket(url, protocols, options)
+    return new Promise((resolve, reject) => {
+      ws.once('open', () => resolve(new TestClient(ws)))
+      ws.once('error', reject)
+    })
+  }
+
+  /** Open and authenticate; resolves with the client and its welcome. */
+  static async connect(url: string, hello: Partial<Extract<ClientFrame, { t: 'hello' }>> = {}) {
+    const client = await TestClient.open(url)
+    client.send({ t: 'hello', v: PROTOCOL_VERSION, clientId: 'test-client', ...hello })
+    const welcome = await client.next('welcome')
+    return { client, welcome: welcome as Extract<ServerFrame, { t: 'welcome' }> }
+  }
+
+  send(frame: ClientFrame | Record<string, unknown>): void {
+    this.ws.send(encode(frame as ClientFrame))
+  }
+
+  next<T extends ServerFrame['t']>(t: T | Pred, timeoutMs = 3000): Promise<Extract<ServerFrame, { t: T }>> {
+    const pred: Pred = typeof t === 'function' ? t : (f) => f.t === t
+    const i = this.frames.findIndex(pred)
+    if (i >= 0) return Promise.resolve(this.frames.splice(i, 1)[0] as Extract<ServerFrame, { t: T }>)
+    return new Promise((resolve, reject) => {
+      const waiter = { pred, resolve: (f: ServerFrame) => (clearTimeout(timer), resolve(f as Extract<ServerFrame, { t: T }>)) }
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== waiter)
+        reject(new Error(`no ${typeof t === 'string' ? t : 'matching'} frame within ${timeoutMs}ms; got ${JSON.stringify(this.frames)}`))
+      }, timeoutMs)
+      this.waiters.push(waiter)
+    })
+  }
+
+  closedWithin(timeoutMs = 3000): Promise<{ code: number; reason: string }> {
+    return within(this.closed, timeoutMs, 'socket close')
+  }
+
+  close(): void {
+    this.ws.terminate()
+  }
+}
+
+export function within<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout>
+  return Promise.race([
+    promise.finally(() => clearTimeout(timer)),
+    new Promise<T>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what} did not happen within ${timeoutMs}ms`)), timeoutMs)
+    }),
+  ])
+}
+
+/** Resolve with the HTTP status of a refused upgrade (or 101 when it was accepted). */
+export function upgradeStatus(url: string, timeoutMs = 3000): Promise<number> {
+  const ws = new WebSocket(url, ['mooring.v1'])
+  return within(
+    new Promise<number>((resolve) => {
+      ws.once('unexpected-response', (_req, res) => {
+        resolve(res.statusCode ?? 0)
+        ws.terminate()
+      })
+      ws.once('open', () => {
+        resolve(101)
+        ws.terminate()
+      })
+      ws.once('error', () => {})
+    }),
+    timeoutMs,
+    'upgrade answer',
+  )
+}

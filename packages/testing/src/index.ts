@@ -1,0 +1,8 @@
+export { FaultProxy, createFaultProxy, FAULT_PROXY_DEFAULTS } from './fault-proxy.js'
+export type { FaultProxyOptions, FaultProxyStats, FaultProxyFaults, ProxyTarget } from './fault-proxy.js'
+export { waitForEvent, waitUntil, WAIT_DEFAULTS } from './wait.js'
+export type { EventSource, WaitForEventOptions, WaitUntilOptions } from './wait.js'
+export { TestingError } from './testing-error.js'
+export type { TestingErrorCode } from './testing-error.js'
+export { ServerProcess, MOORING_SERVER_CLI, READY_LINE, SERVER_PROCESS_DEFAULTS } from './server-process.js'
+export type { ServerProcessOptions, OutputStream } from './server-process.js'
