@@ -56,6 +56,8 @@ export interface ClientEvents {
 
 type Handler = (data: any) => void
 const NOOP = () => {}
+/** How long a link must have been open for a 4401 to earn another immediate token refresh. */
+const REAUTH_MIN_UPTIME_MS = 1_000
 
 /**
  * Fire-and-forget is a normal way to call `send()`: a message dropped later (overflow,
@@ -88,6 +90,7 @@ export class MooringClient<C extends Contract = LooseContract> extends EventEmit
   #sessionId: string | undefined
   #restartHintMs: number | undefined
   #reauthed = false
+  #openedAt = 0
   #lastDelayMs = 0
   #lastError: MooringError | undefined
   #closing: Promise<void> = Promise.resolve()
@@ -393,6 +396,7 @@ export class MooringClient<C extends Contract = LooseContract> extends EventEmit
   #onOpened(link: Link, welcome: WelcomeFrame | undefined): void {
     if (welcome) this.#sessionId = welcome.sessionId
     this.#restartHintMs = undefined
+    this.#openedAt = this.options.clock.now()
     this.#linkOpen = true
     this.#dispatch({ type: 'opened' })
     if (this.#link !== link) return
@@ -411,6 +415,9 @@ export class MooringClient<C extends Contract = LooseContract> extends EventEmit
     const clock = this.options.clock
     this.#stats.closed(clock.now(), loss.code, loss.closeReason)
     if (loss.error) this.#lastError = loss.error
+    // A token that worked for a while and then expired deserves another immediate refresh;
+    // a server that kicks us right after welcome does not (no tight reconnect loop).
+    if (this.#state.status === 'open' && clock.now() - this.#openedAt >= REAUTH_MIN_UPTIME_MS) this.#reauthed = false
     const plan = planRetry({
       info: { code: loss.code, closeReason: loss.closeReason, reason: loss.reason, attempt: this.#state.attempt, error: loss.error },
       reauthed: this.#reauthed,

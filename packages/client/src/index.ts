@@ -25,4 +25,20 @@ export type { Environment, LifecycleSignal } from './environment.js'
 export type { ClientStats } from './stats.js'
 export type { SocketLike, WebSocketConstructor } from './transport.js'
 export { CloseCode, ErrorCode, defineContract } from '@mooring/protocol'
-export type { Contract, LooseContract, Member, StandardSchemaV1 } from '@mooring/protocol'
+export type {
+  Contract,
+  EventData,
+  EventInput,
+  EventName,
+  Infer,
+  LooseContract,
+  Member,
+  MessageData,
+  MessageInput,
+  MessageName,
+  ReplyData,
+  RequestData,
+  RequestInput,
+  RequestName,
+  StandardSchemaV1,
+} from '@mooring/protocol'

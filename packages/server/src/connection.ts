@@ -219,8 +219,21 @@ export class Connection implements SessionSocket {
       limits: { maxPayloadBytes: this.hub.options.maxPayloadBytes },
     })
     this.heartbeat.start()
+    if (typeof result.expiresAt === 'number') this.expireAt(result.expiresAt)
     this.hub.authenticated(this)
     for (const frame of this.queued.splice(0)) this.dispatch(frame)
+  }
+
+  /** A credential has a lifetime: end the socket with 4401 when it runs out. */
+  private expireAt(expiresAt: number): void {
+    // setTimeout overflows past 2^31-1 ms (~24.8 days); such tokens outlive any socket anyway.
+    const delay = Math.min(Math.max(0, expiresAt - Date.now()), 2 ** 31 - 1)
+    this.authTimer = setTimeout(() => {
+      if (this.phase !== 'open') return
+      this.send({ t: 'error', code: ErrorCode.UNAUTHORIZED, message: 'token expired' })
+      this.close(CloseCode.UNAUTHORIZED, 'token expired')
+    }, delay)
+    this.authTimer.unref()
   }
 
   private reject(code: ErrorCode, message: string): void {

@@ -16,6 +16,11 @@ export interface AuthRequest {
 export interface AuthResult {
   user?: string
   meta?: unknown
+  /**
+   * When the credential stops being valid (ms since the epoch). The server closes the
+   * socket with 4401 at that moment, so the client fetches a fresh token and reconnects.
+   */
+  expiresAt?: number
 }
 
 export type Authenticate = (req: AuthRequest) => AuthResult | boolean | void | Promise<AuthResult | boolean | void>

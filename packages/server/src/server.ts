@@ -158,6 +158,11 @@ export class MooringServer extends EventEmitter<ServerEvents> {
     return this.closing
   }
 
+  /** `await using server = createServer(…)` closes it at the end of the scope, without a drain. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close({ drainMs: 0 })
+  }
+
   private async shutdown(drainMs: number, retryAfterMs: number): Promise<void> {
     this.retryAfterMs = retryAfterMs
     for (const conn of this.live) conn.goaway(retryAfterMs)
