@@ -1,4 +1,3 @@
-import { EventEmitter } from 'eventemitter3'
 import {
   encode,
   type Contract,
@@ -13,6 +12,7 @@ import {
   type WelcomeFrame,
   type Wire,
 } from '@mooring/protocol'
+import { Emitter } from './emitter.js'
 import { Timer } from './clock.js'
 import { planRetry } from './close-policy.js'
 import { initialState, transition, type ConnectionEvent, type ConnectionState, type Reason } from './connection.js'
@@ -70,7 +70,7 @@ function observed<T>(promise: Promise<T>): Promise<T> {
 }
 
 /** The Mooring client. Create it with `createClient`. */
-export class MooringClient<C extends Contract = LooseContract> extends EventEmitter<ClientEvents> {
+export class MooringClient<C extends Contract = LooseContract> extends Emitter<ClientEvents> {
   readonly options: ResolvedOptions
   readonly clientId: string
   readonly #user: ClientOptions<C>
@@ -114,7 +114,7 @@ export class MooringClient<C extends Contract = LooseContract> extends EventEmit
       ready: () => this.#ready,
       write: (wire) => this.#writeWire(wire),
       drop: (event) => {
-        this.#stats.dropped++
+        this.#stats.c.dropped++
         this.emit('drop', event)
       },
     })
@@ -247,21 +247,19 @@ export class MooringClient<C extends Contract = LooseContract> extends EventEmit
 
   #inbound(kind: 'event' | 'message', type: string, data: unknown, onValid: (value: unknown) => void): void {
     checkPayload(this.#contract, kind, type, data, 'receive', onValid, (error) => {
-      this.#stats.invalidIn++
+      this.#stats.c.invalidIn++
       this.emit('error', error)
     })
   }
 
   #writeWire(wire: Wire): boolean {
     if (!this.#link?.send(wire)) return false
-    this.#stats.messagesOut++
-    this.#stats.bytesOut += typeof wire === 'string' ? wire.length : wire.length
+    this.#stats.io('Out', wire.length)
     return true
   }
 
   #onFrame(frame: ServerFrame, bytes: number): void {
-    this.#stats.messagesIn++
-    this.#stats.bytesIn += bytes
+    this.#stats.io('In', bytes)
     if (this.#rooms.onFrame(frame)) return
     switch (frame.t) {
       case 'ack':
@@ -294,8 +292,7 @@ export class MooringClient<C extends Contract = LooseContract> extends EventEmit
   }
 
   #onRaw(wire: Wire): void {
-    this.#stats.messagesIn++
-    this.#stats.bytesIn += typeof wire === 'string' ? wire.length : wire.length
+    this.#stats.io('In', wire.length)
     this.emit('raw', wire)
     const message = this.#raw!.decode(wire)
     if (message) this.#deliver(message.type, message.data)
@@ -382,7 +379,7 @@ export class MooringClient<C extends Contract = LooseContract> extends EventEmit
         raw: (wire) => current() && this.#onRaw(wire),
         invalid: (error) => {
           if (!current()) return
-          this.#stats.invalidIn++
+          this.#stats.c.invalidIn++
           this.emit('error', error)
         },
         rtt: (ms) => current() && this.#stats.rtt(ms),

@@ -24,7 +24,10 @@ export { browserEnvironment, quietEnvironment } from './environment.js'
 export type { Environment, LifecycleSignal } from './environment.js'
 export type { ClientStats } from './stats.js'
 export type { SocketLike, WebSocketConstructor } from './transport.js'
-export { CloseCode, ErrorCode, defineContract } from '@mooring/protocol'
+// ErrorCode's values are the `code` strings of MooringError; import the object from
+// @mooring/protocol when needed — re-exporting it here would put it in every bundle.
+export { CloseCode, defineContract } from '@mooring/protocol'
+export type { ErrorCode } from '@mooring/protocol'
 export type {
   Contract,
   EventData,

@@ -1,4 +1,3 @@
-import { EventEmitter } from 'eventemitter3'
 import type {
   Contract,
   JoinedFrame,
@@ -11,6 +10,7 @@ import type {
   MsgFrame,
   PresenceFrame,
 } from '@mooring/protocol'
+import { Emitter } from './emitter.js'
 import { Timer, type Clock } from './clock.js'
 import type { SendOptions } from './delivery.js'
 import { MooringError } from './errors.js'
@@ -61,7 +61,7 @@ type Handler = (data: any, meta: MessageMeta) => void
  * `since` = the last seq it saw, drops replays it already has, and says `gap` before
  * anything that follows a hole. Obtain it with `client.room(name)`.
  */
-export class Room<C extends Contract = LooseContract> extends EventEmitter<RoomEvents> {
+export class Room<C extends Contract = LooseContract> extends Emitter<RoomEvents> {
   readonly name: string
   readonly meta: unknown
   #status: RoomStatus = 'joining'

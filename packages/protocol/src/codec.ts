@@ -35,21 +35,14 @@ export function encode(frame: Frame): Wire {
   return out
 }
 
-/** Turn whatever a WebSocket delivered (string, Buffer, ArrayBuffer, Buffer[]) into a `Wire`. */
+/**
+ * Turn what a WebSocket delivered into a `Wire`: strings stay, bytes (Buffer, Uint8Array,
+ * ArrayBuffer) become a Uint8Array view. Anything else (a Blob from a socket whose
+ * `binaryType` was not set) is not a frame we can read.
+ */
 export function toWire(raw: unknown): Wire | undefined {
-  if (typeof raw === 'string') return raw
-  if (raw instanceof Uint8Array) return raw
+  if (typeof raw === 'string' || raw instanceof Uint8Array) return raw
   if (raw instanceof ArrayBuffer) return new Uint8Array(raw)
-  if (Array.isArray(raw) && raw.every((p) => p instanceof Uint8Array)) {
-    const total = raw.reduce((n: number, p: Uint8Array) => n + p.length, 0)
-    const out = new Uint8Array(total)
-    let at = 0
-    for (const p of raw as Uint8Array[]) {
-      out.set(p, at)
-      at += p.length
-    }
-    return out
-  }
   return undefined
 }
 
@@ -108,16 +101,22 @@ const obj =
   (v) =>
     typeof v === 'object' && v !== null && Object.entries(shape).every(([k, c]) => c((v as Record<string, unknown>)[k]))
 
-/** Field checks for every frame kind. `data` is checked by the contract, not here. */
-const shapes: Record<string, Record<string, Check>> = {
+type Shapes = Record<string, Record<string, Check>>
+const liveness = { ping: { n: int }, pong: { n: int } }
+
+/** Field checks per frame kind a server accepts. `data` is the contract's to check. */
+const clientShapes: Shapes = {
   hello: { v: int, clientId: str, token: any, resume: opt(str) },
   join: { ref: int, room: str, since: opt(int), epoch: opt(str), meta: any },
   leave: { ref: int, room: str },
   pub: { id: int, room: str, type: str, data: any },
   send: { id: int, type: str, data: any },
   req: { id: int, type: str, data: any },
-  ping: { n: int },
-  pong: { n: int },
+  ...liveness,
+}
+
+/** Field checks per frame kind a client accepts; kept apart so a browser bundle carries only these. */
+const serverShapes: Shapes = {
   welcome: {
     v: int,
     sessionId: str,
@@ -134,20 +133,18 @@ const shapes: Record<string, Record<string, Check>> = {
   evt: { type: str, data: any },
   presence: { room: str, joins: arrayOf(member), leaves: arrayOf(str) },
   goaway: { retryAfterMs: int, reason: opt(str) },
+  ...liveness,
 }
 
-const CLIENT_KINDS = new Set(['hello', 'join', 'leave', 'pub', 'send', 'req', 'ping', 'pong'])
-const SERVER_KINDS = new Set(['welcome', 'joined', 'left', 'ack', 'reply', 'error', 'msg', 'evt', 'presence', 'goaway', 'ping', 'pong'])
-
-function decodeAs<F extends Frame>(wire: Wire, kinds: Set<string>, maxBytes: number): DecodeResult<F> {
+function decodeAs<F extends Frame>(wire: Wire, shapes: Shapes, maxBytes: number): DecodeResult<F> {
   const size = typeof wire === 'string' ? wire.length : wire.length
   // String length undercounts UTF-8 bytes by at most 3x; the exact check happens at the socket.
   if (size > maxBytes) return { ok: false, code: 'TOO_BIG', message: `frame of ${size} bytes exceeds ${maxBytes}` }
   const parsed = parse(wire)
   if (!parsed.ok) return parsed
   const t = parsed.value.t
-  if (typeof t !== 'string' || !kinds.has(t)) return fail(`unknown frame kind ${JSON.stringify(String(t)).slice(0, 40)}`)
-  const shape = shapes[t]!
+  const shape = typeof t === 'string' && Object.hasOwn(shapes, t) ? shapes[t]! : undefined
+  if (!shape) return fail(`unknown frame kind ${JSON.stringify(String(t)).slice(0, 40)}`)
   for (const key in shape) {
     if (!shape[key]!(parsed.value[key])) return fail(`${t}.${key} has the wrong type`)
   }
@@ -156,10 +153,10 @@ function decodeAs<F extends Frame>(wire: Wire, kinds: Set<string>, maxBytes: num
 
 /** Decode a frame sent by a client (what a server receives). */
 export function decodeClientFrame(wire: Wire, maxBytes = Infinity): DecodeResult<ClientFrame> {
-  return decodeAs<ClientFrame>(wire, CLIENT_KINDS, maxBytes)
+  return decodeAs<ClientFrame>(wire, clientShapes, maxBytes)
 }
 
 /** Decode a frame sent by a server (what a client receives). */
 export function decodeServerFrame(wire: Wire, maxBytes = Infinity): DecodeResult<ServerFrame> {
-  return decodeAs<ServerFrame>(wire, SERVER_KINDS, maxBytes)
+  return decodeAs<ServerFrame>(wire, serverShapes, maxBytes)
 }

@@ -1,0 +1,99 @@
+// The e2e server: one HTTP server on 127.0.0.1 that serves the test pages and the built client,
+// with the Mooring server attached at /ws on the same origin. Run by e2e/fixtures.ts as
+// `tsx --conditions=source e2e/server.ts`; prints `e2e server listening on http://HOST:PORT`.
+import { createReadStream, statSync } from 'node:fs'
+import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import { createRequire } from 'node:module'
+import { dirname, extname, join, resolve, sep } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { AddressInfo } from 'node:net'
+// e2e/ is not a workspace package (the root declares no workspace dependencies), so the server
+// is imported from its source entry, exactly what `@mooring/server`'s `source` condition names.
+import { createServer } from '../packages/server/src/index.js'
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
+const clientRequire = createRequire(join(ROOT, 'packages/client/package.json'))
+const packageDir = (name: string) => dirname(clientRequire.resolve(`${name}/package.json`))
+
+/** URL prefix → directory served under it. */
+const MOUNTS: Record<string, string> = {
+  '/client/': join(ROOT, 'packages/client/dist'),
+  '/protocol/': join(ROOT, 'packages/protocol/dist'),
+  '/': join(ROOT, 'e2e/pages'),
+}
+
+/**
+ * Single files for the ESM page's import map: the bare specifiers that dist/index.js keeps
+ * external. eventemitter3's index.mjs wraps its CJS build, so its ESM dist file is served;
+ * isomorphic-ws's browser.js is ESM (`export default` of the browser's WebSocket).
+ */
+const FILES: Record<string, string> = {
+  '/vendor/eventemitter3.js': join(packageDir('eventemitter3'), 'dist/eventemitter3.esm.js'),
+  '/vendor/isomorphic-ws.js': clientRequire.resolve('isomorphic-ws/browser.js'),
+}
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.map': 'application/json; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+}
+
+function fileFor(pathname: string): string | undefined {
+  if (FILES[pathname]) return FILES[pathname]
+  for (const [prefix, dir] of Object.entries(MOUNTS)) {
+    if (!pathname.startsWith(prefix)) continue
+    const file = resolve(dir, `.${sep}${decodeURIComponent(pathname.slice(prefix.length)) || 'index.html'}`)
+    // Never serve anything outside the mounted directory.
+    return file.startsWith(dir + sep) ? file : undefined
+  }
+  return undefined
+}
+
+function serve(req: IncomingMessage, res: ServerResponse) {
+  const { pathname } = new URL(req.url ?? '/', 'http://localhost')
+  const file = fileFor(pathname)
+  let size = -1
+  try {
+    if (file && statSync(file).isFile()) size = statSync(file).size
+  } catch {
+    // missing file: 404 below
+  }
+  if (!file || size < 0) {
+    res.writeHead(404, { 'content-type': 'text/plain' }).end(`not found: ${pathname}\n`)
+    return
+  }
+  res.writeHead(200, {
+    'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
+    'content-length': size,
+    'cache-control': 'no-store',
+  })
+  createReadStream(file).pipe(res)
+}
+
+const http = createHttpServer(serve)
+const mooring = createServer({ server: http, path: '/ws' })
+mooring.handle('echo', async (ctx, data) => {
+  ctx.send('echo', data)
+  return data
+})
+
+await new Promise<void>((done, fail) => {
+  http.once('error', fail)
+  http.listen(0, '127.0.0.1', done)
+})
+await mooring.ready()
+const { port } = http.address() as AddressInfo
+console.log(`e2e server listening on http://127.0.0.1:${port}`)
+
+let closing = false
+async function shutdown() {
+  if (closing) return
+  closing = true
+  await mooring.close({ drainMs: 0 }).catch(() => {})
+  http.closeAllConnections()
+  http.close(() => process.exit(0))
+}
+process.on('SIGTERM', shutdown)
+process.on('SIGINT', shutdown)

@@ -1,0 +1,55 @@
+// Size budget for what a browser downloads: the client's ESM entry with every runtime
+// dependency bundled (eventemitter3, isomorphic-ws's browser build, @mooring/protocol),
+// minified, and the CDN bundle dist/mooring.min.js. Schema libraries are the user's and are
+// never imported by the client, so they are not counted.
+import { existsSync, readFileSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { gzipSync } from 'node:zlib'
+import { rollup } from 'rollup'
+import { browserPlugins, strictBrowserWarnings } from './browser-bundle.mjs'
+
+const BUDGET_GZIP_BYTES = 8 * 1024
+const ENTRY = resolve('packages/client/src/index.ts')
+const CDN_BUNDLE = resolve('packages/client/dist/mooring.min.js')
+
+const kib = (bytes) => `${(bytes / 1024).toFixed(1)} KiB`
+
+async function buildEsm() {
+  const bundle = await rollup({ input: ENTRY, plugins: browserPlugins({ minify: true }), onwarn: strictBrowserWarnings })
+  try {
+    const { output } = await bundle.generate({ format: 'es' })
+    return output
+      .filter((chunk) => chunk.type === 'chunk')
+      .map((chunk) => chunk.code)
+      .join('\n')
+  } finally {
+    await bundle.close()
+  }
+}
+
+function measure(label, code) {
+  const min = Buffer.byteLength(code)
+  const gzip = gzipSync(code, { level: 9 }).length
+  const over = gzip > BUDGET_GZIP_BYTES
+  console.log(`size: ${label} ${kib(min)} min, ${kib(gzip)} gzip (budget ${kib(BUDGET_GZIP_BYTES)})${over ? ' OVER BUDGET' : ''}`)
+  return !over
+}
+
+let ok = true
+if (!existsSync(ENTRY)) {
+  console.error(`size: ${ENTRY} does not exist`)
+  process.exit(1)
+}
+ok = measure('esm', await buildEsm()) && ok
+
+if (existsSync(CDN_BUNDLE)) {
+  ok = measure('iife', readFileSync(CDN_BUNDLE, 'utf8')) && ok
+} else {
+  console.error(`size: ${CDN_BUNDLE} is missing; run \`pnpm build\` first`)
+  ok = false
+}
+
+if (!ok) {
+  console.error(`size: over the ${kib(BUDGET_GZIP_BYTES)} gzip budget (${BUDGET_GZIP_BYTES} bytes)`)
+  process.exit(1)
+}
