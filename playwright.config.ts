@@ -1,5 +1,5 @@
 import { defineConfig, devices } from '@playwright/test'
-import { findChromium } from './scripts/chromium-path.mjs'
+import { CHROMIUM_ARGS, findChromium } from './scripts/chromium-path.mjs'
 
 // `node scripts/chromium.mjs` installs it when missing; here we only point Playwright at it.
 const chromium = findChromium()
@@ -30,15 +30,7 @@ export default defineConfig({
         ...devices['Desktop Chrome'],
         launchOptions: {
           ...(chromium ? { executablePath: chromium.path } : {}),
-          args: [
-            '--no-sandbox',
-            '--disable-gpu',
-            '--disable-dev-shm-usage',
-            '--disable-background-networking',
-            '--disable-component-update',
-            '--disable-sync',
-            '--no-first-run',
-          ],
+          args: CHROMIUM_ARGS,
         },
       },
     },

@@ -13,7 +13,6 @@ import { createServer } from '../packages/server/src/index.js'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const clientRequire = createRequire(join(ROOT, 'packages/client/package.json'))
-const packageDir = (name: string) => dirname(clientRequire.resolve(`${name}/package.json`))
 
 /** URL prefix → directory served under it. */
 const MOUNTS: Record<string, string> = {
@@ -24,11 +23,9 @@ const MOUNTS: Record<string, string> = {
 
 /**
  * Single files for the ESM page's import map: the bare specifiers that dist/index.js keeps
- * external. eventemitter3's index.mjs wraps its CJS build, so its ESM dist file is served;
- * isomorphic-ws's browser.js is ESM (`export default` of the browser's WebSocket).
+ * external. isomorphic-ws's browser.js is ESM (`export default` of the browser's WebSocket).
  */
 const FILES: Record<string, string> = {
-  '/vendor/eventemitter3.js': join(packageDir('eventemitter3'), 'dist/eventemitter3.esm.js'),
   '/vendor/isomorphic-ws.js': clientRequire.resolve('isomorphic-ws/browser.js'),
 }
 

@@ -39,3 +39,14 @@ export function findChromium() {
   if (bundled) return { path: bundled, source: 'Playwright browser cache' }
   return undefined
 }
+
+/** Flags that work on these machines (no sandbox as root, no GPU, no calls home). */
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-dev-shm-usage',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+]
