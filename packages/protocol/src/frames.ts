@@ -134,6 +134,13 @@ export interface MsgFrame {
   data: unknown
   /** Session id of the publisher; absent when the server published. */
   from?: string
+  /**
+   * Stable, opaque key of the publishing client (a hash of its user and client id) and
+   * the id it gave the message. Together they name the message across reconnects and
+   * server restarts, so a receiver can drop a resend the server could no longer dedupe.
+   */
+  src?: string
+  mid?: number
 }
 export interface EvtFrame {
   t: 'evt'

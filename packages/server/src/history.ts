@@ -1,10 +1,20 @@
 import { randomBytes } from 'node:crypto'
 
+/** Who published a room message, as receivers see it (see `MsgFrame.src`/`mid`). */
+export interface MessageOrigin {
+  /** Session id of the publisher's socket at the time. */
+  from: string
+  /** Stable key of the publishing client. */
+  src: string
+  /** The publisher's own id for the message. */
+  mid: number
+}
+
 export interface HistoryEntry {
   seq: number
   type: string
   data: unknown
-  from?: string
+  origin?: MessageOrigin
   /** Server time (ms) the message was published. */
   at: number
 }
@@ -31,9 +41,9 @@ export class HistoryRing {
     return this.lastSeq
   }
 
-  append(type: string, data: unknown, from?: string): HistoryEntry {
+  append(type: string, data: unknown, origin?: MessageOrigin): HistoryEntry {
     const entry: HistoryEntry = { seq: ++this.lastSeq, type, data, at: this.now() }
-    if (from !== undefined) entry.from = from
+    if (origin !== undefined) entry.origin = origin
     if (this.size > 0) {
       this.entries.push(entry)
       if (this.entries.length > this.size) this.entries.shift()

@@ -1,5 +1,6 @@
-import { encode, ErrorCode, type Member, type MsgFrame, type ServerFrame } from '@mooring/protocol'
-import { HistoryRing, type HistoryEntry } from './history.js'
+import { ErrorCode, type Member, type MsgFrame, type ServerFrame } from '@mooring/protocol'
+import { HistoryRing, type HistoryEntry, type MessageOrigin } from './history.js'
+import { prepare, type Outbound } from './outbound.js'
 import type { Session } from './session.js'
 
 export interface RoomSettings {
@@ -25,16 +26,35 @@ class Room {
   }
 
   /** Send one frame to every member but `except`, encoding it once. */
-  fanout(frame: ServerFrame, except?: string): number {
-    const wire = encode(frame)
-    const binary = typeof wire !== 'string'
-    const bytes = binary ? wire : Buffer.from(wire)
+  fanout(frame: ServerFrame | Outbound, except?: string): number {
+    const out = 'wire' in frame ? frame : prepare(frame)
+    if (!out) return 0
     let sent = 0
     for (const [id, { session }] of this.members) {
-      if (id !== except && session.socket?.sendWire(bytes, binary)) sent++
+      if (id !== except && session.socket?.sendWire(out)) sent++
     }
     return sent
   }
+}
+
+export interface PublishInRoom {
+  /** The publishing client, when a client published (absent for `server.to(room).publish`). */
+  origin?: MessageOrigin | undefined
+  /** Session id that does not receive the message. */
+  except?: string | undefined
+  /** May be dropped for a slow consumer instead of queued. */
+  volatile?: boolean | undefined
+}
+
+/** A `msg` frame for a history entry: the same shape live and in a replay. */
+export function msgFrame(room: string, epoch: string, entry: Pick<HistoryEntry, 'seq' | 'type' | 'data' | 'origin'>): MsgFrame {
+  const frame: MsgFrame = { t: 'msg', room, epoch, seq: entry.seq, type: entry.type, data: entry.data }
+  if (entry.origin) {
+    frame.from = entry.origin.from
+    frame.src = entry.origin.src
+    frame.mid = entry.origin.mid
+  }
+  return frame
 }
 
 export type JoinResult =
@@ -71,9 +91,11 @@ export class RoomRegistry {
     let replay: HistoryEntry[] = []
     if (since !== undefined) {
       const sameEpoch = epoch === undefined || epoch === room.history.epoch
-      const entries = sameEpoch ? room.history.after(since) : undefined
-      if (entries) replay = entries
-      else recovered = false
+      const entries = room.history.after(sameEpoch ? since : 0)
+      // Another epoch means the client's tail of the old one is lost (recovered: false), but
+      // everything of the new epoch can still be replayed when the history holds all of it.
+      recovered = sameEpoch && entries !== undefined
+      replay = entries ?? []
     }
     return { ok: true, epoch: room.history.epoch, seq: room.history.seq, recovered, replay, presence: room.presence() }
   }
@@ -95,14 +117,19 @@ export class RoomRegistry {
     return this.rooms.get(name)?.members.has(session.id) ?? false
   }
 
-  /** Append to the room's history and deliver to its members; undefined when the room does not exist. */
-  publish(name: string, type: string, data: unknown, from?: string, except?: string): MsgFrame | undefined {
+  /**
+   * Append to the room's history and deliver to its members. Undefined when the room does not
+   * exist or `data` cannot be encoded (then nothing is appended: no seq is burnt). A volatile
+   * message is still sequenced and kept, so a member that had it dropped sees a gap it can replay.
+   */
+  publish(name: string, type: string, data: unknown, options: PublishInRoom = {}): MsgFrame | undefined {
     const room = this.rooms.get(name)
     if (!room) return undefined
-    const entry = room.history.append(type, data, from)
-    const frame: MsgFrame = { t: 'msg', room: name, epoch: room.history.epoch, seq: entry.seq, type, data }
-    if (from !== undefined) frame.from = from
-    room.fanout(frame, except)
+    const frame = msgFrame(name, room.history.epoch, { seq: room.history.seq + 1, type, data, origin: options.origin })
+    const out = prepare(frame, options.volatile ?? false)
+    if (!out) return undefined
+    room.history.append(type, data, options.origin)
+    room.fanout(out, options.except)
     return frame
   }
 
@@ -120,6 +147,17 @@ export class RoomRegistry {
 
   names(): string[] {
     return [...this.rooms.keys()]
+  }
+
+  get size(): number {
+    return this.rooms.size
+  }
+
+  /** Memberships across all rooms. */
+  memberCount(): number {
+    let n = 0
+    for (const room of this.rooms.values()) n += room.members.size
+    return n
   }
 
   clear(): void {

@@ -2,11 +2,17 @@ import { EventEmitter } from 'node:events'
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
-import { AUTH_SUBPROTOCOL_PREFIX, encode, type Member, type ServerFrame, SUBPROTOCOL } from '@mooring/protocol'
+import { AUTH_SUBPROTOCOL_PREFIX, type Member, type ServerFrame, SUBPROTOCOL } from '@mooring/protocol'
 import { WebSocketServer, type WebSocket } from 'ws'
 import { Connection, type ConnectionInfo, type Hub } from './connection.js'
 import { HandlerRegistry, type Handler } from './handlers.js'
+import { rateLimit, roomLimit } from './limits.js'
+import { safeLogger } from './logger.js'
+import { noopMetrics, ServerMetrics, type RefusalReason } from './metrics.js'
+import type { Middleware } from './middleware.js'
 import { resolveOptions, type ResolvedOptions, type ServerOptions } from './options.js'
+import { originMatcher } from './origins.js'
+import { prepare } from './outbound.js'
 import { RoomRegistry } from './rooms.js'
 import { SessionStore, type SessionInfo } from './session.js'
 
@@ -34,6 +40,16 @@ export interface ServerEvents {
   error: [err: unknown]
 }
 
+/** Options of server-side sends. */
+export interface PublishOptions {
+  /**
+   * May be dropped for a socket whose outbound backlog is past `slowConsumer.highWaterBytes`
+   * (typing indicators, cursors): a slow client skips them instead of falling further behind.
+   * @default false
+   */
+  volatile?: boolean
+}
+
 export interface ReadyInfo {
   port: number
   /** `ws://HOST:PORT/PATH`; unspecified hosts appear as 127.0.0.1. */
@@ -48,6 +64,12 @@ export class MooringServer extends EventEmitter<ServerEvents> {
   private readonly live = new Set<Connection>()
   private readonly byUser = new Map<string, Set<Connection>>()
   private readonly hub: Hub
+  private readonly middleware: Middleware[] = []
+  private readonly prom: ServerMetrics | undefined
+  private readonly originAllowed: (origin: string) => boolean
+  /** Sockets past the upgrade, counted until their TCP socket closes: the figure the connection limits use. */
+  private sockets = 0
+  private readonly perIp = new Map<string, number>()
   private readonly readyPromise: Promise<ReadyInfo>
   private closing: Promise<void> | undefined
   private retryAfterMs = 1000
@@ -63,11 +85,27 @@ export class MooringServer extends EventEmitter<ServerEvents> {
     })
     const handlers = new HandlerRegistry(opts.contract, (err) => this.report(err))
     const sessions = new SessionStore(opts.sessionTtlMs, opts.dedupeWindow, (s) => rooms.leaveAll(s))
+    if (opts.metrics) {
+      this.prom = new ServerMetrics(opts.metrics, {
+        connections: () => this.live.size,
+        rooms: () => rooms.size,
+        roomMembers: () => rooms.memberCount(),
+        sessions: () => sessions.size,
+      })
+    }
+    // Built-in limits run first, so abuse is cut before application middleware spends anything on it.
+    if (opts.rateLimit) this.middleware.push(rateLimit(opts.rateLimit))
+    if (Number.isFinite(opts.maxRoomsPerConnection)) this.middleware.push(roomLimit(opts.maxRoomsPerConnection))
+    const allow = opts.origins
+    this.originAllowed = !allow ? () => true : typeof allow === 'function' ? allow : originMatcher(allow)
     this.hub = {
       options: opts,
       sessions,
       handlers,
       rooms,
+      metrics: this.prom ?? noopMetrics,
+      logger: safeLogger(opts.logger),
+      middleware: this.middleware,
       authenticated: (conn) => this.onAuthenticated(conn),
       closed: (conn, code, reason) => this.onClosed(conn, code, reason),
     }
@@ -77,10 +115,17 @@ export class MooringServer extends EventEmitter<ServerEvents> {
       clientTracking: false,
       // Select our subprotocol when offered; the auth entry carries a secret and is never echoed.
       handleProtocols: (offered) => (offered.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
+      perMessageDeflate: opts.perMessageDeflate && {
+        threshold: opts.perMessageDeflate.thresholdBytes,
+        // No context takeover: zlib state is freed after each message instead of held per socket.
+        serverNoContextTakeover: true,
+        clientNoContextTakeover: true,
+      },
     })
     this.ownsHttp = !opts.server
     this.http = opts.server ?? createHttpServer(this.onRequest)
     this.http.on('upgrade', this.onUpgrade)
+    if (!this.ownsHttp && opts.routes) this.http.on('request', this.onAttachedRequest)
     if (this.ownsHttp) {
       this.readyPromise = new Promise((resolve, reject) => {
         // Stays attached after listening: an unhandled 'error' on the HTTP server would crash the process.
@@ -109,6 +154,57 @@ export class MooringServer extends EventEmitter<ServerEvents> {
     return a && typeof a === 'object' ? a : null
   }
 
+  /**
+   * Add middleware for inbound application frames (`send`, `req`, `pub`, `join`, `leave`) of
+   * authenticated sockets. Runs in the order added, after the built-in limits.
+   */
+  use(middleware: Middleware): this {
+    this.middleware.push(middleware)
+    return this
+  }
+
+  /** Prometheus text of this server's metrics (empty when `metrics: false`). */
+  metrics(): Promise<string> {
+    return this.prom?.text() ?? Promise.resolve('')
+  }
+
+  /** The prom-client registry the metrics live on, to merge into an app's own `/metrics`. */
+  get metricsRegistry(): ServerMetrics['registry'] | undefined {
+    return this.prom?.registry
+  }
+
+  /**
+   * Answer `GET /metrics` and `GET /healthz`; false (and nothing written) for any other request.
+   * For apps that route HTTP themselves on an attached server.
+   */
+  handleHttp(req: IncomingMessage, res: ServerResponse): boolean {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return false
+    const path = pathOf(req)
+    if (path === '/healthz') {
+      const draining = this.closing !== undefined
+      const body = JSON.stringify({ status: draining ? 'draining' : 'ok', connections: this.live.size })
+      res.writeHead(draining ? 503 : 200, { 'content-type': 'application/json', 'cache-control': 'no-store' })
+      res.end(req.method === 'HEAD' ? undefined : body)
+      return true
+    }
+    if (path === '/metrics' && this.prom) {
+      const prom = this.prom
+      prom.text().then(
+        (text) => {
+          res.writeHead(200, { 'content-type': prom.contentType, 'cache-control': 'no-store' })
+          res.end(req.method === 'HEAD' ? undefined : text)
+        },
+        (err: unknown) => {
+          this.report(err)
+          res.writeHead(500, { 'content-type': 'text/plain' })
+          res.end('metrics unavailable\n')
+        },
+      )
+      return true
+    }
+    return false
+  }
+
   /** Serve `send` (answered with `ack`) and `req` (answered with `reply` carrying the return value) of `type`. */
   handle<T = any, R = unknown>(type: string, handler: Handler<T, R>): this {
     this.hub.handlers.set(type, handler as Handler)
@@ -116,29 +212,31 @@ export class MooringServer extends EventEmitter<ServerEvents> {
   }
 
   /** Direct `evt` frames to every socket of one user. `send` returns how many sockets got it. */
-  toUser(user: string): { send(type: string, data?: unknown): number } {
+  toUser(user: string): { send(type: string, data?: unknown, options?: PublishOptions): number } {
     return {
-      send: (type, data) => this.fanout({ t: 'evt', type, data }, this.byUser.get(user) ?? []),
+      send: (type, data, options = {}) => this.fanout({ t: 'evt', type, data }, this.byUser.get(user) ?? [], options.volatile),
     }
   }
 
   /** An `evt` to every authenticated socket (or those `where` picks), encoded once. */
-  broadcast(type: string, data?: unknown, options: { where?: (session: SessionInfo) => boolean } = {}): number {
+  broadcast(type: string, data?: unknown, options: PublishOptions & { where?: (session: SessionInfo) => boolean } = {}): number {
     const where = options.where
     const targets = [...this.live].filter((c) => c.authenticated && (!where || where(c.session!.info())))
-    return this.fanout({ t: 'evt', type, data }, targets)
+    return this.fanout({ t: 'evt', type, data }, targets, options.volatile)
   }
 
   /** A room, from the server's side. */
   to(room: string): {
-    publish(type: string, data?: unknown, options?: { except?: string }): { epoch: string; seq: number }
+    /** Throws a `TypeError` when `data` cannot be encoded as JSON. */
+    publish(type: string, data?: unknown, options?: PublishOptions & { except?: string }): { epoch: string; seq: number }
     members(): Member[]
   } {
     const rooms = this.hub.rooms
     return {
       publish: (type, data, options = {}) => {
         rooms.ensure(room)
-        const frame = rooms.publish(room, type, data, undefined, options.except)!
+        const frame = rooms.publish(room, type, data, { except: options.except, volatile: options.volatile })
+        if (!frame) throw new TypeError(`message ${JSON.stringify(type)} cannot be encoded`)
         return { epoch: frame.epoch, seq: frame.seq }
       },
       members: () => rooms.members(room),
@@ -188,16 +286,15 @@ export class MooringServer extends EventEmitter<ServerEvents> {
       })
     }
     this.http.off('upgrade', this.onUpgrade)
+    this.http.off('request', this.onAttachedRequest)
     this.emit('close')
   }
 
-  private fanout(frame: ServerFrame, targets: Iterable<Connection>): number {
-    const wire = encode(frame)
-    const binary = typeof wire !== 'string'
-    // One UTF-8 encoding for all recipients: ws would otherwise re-encode the string per socket.
-    const bytes = binary ? wire : Buffer.from(wire)
+  private fanout(frame: ServerFrame, targets: Iterable<Connection>, volatile = false): number {
+    const out = prepare(frame, volatile)
+    if (!out) throw new TypeError(`message cannot be encoded`)
     let sent = 0
-    for (const conn of targets) if (conn.sendWire(bytes, binary)) sent++
+    for (const conn of targets) if (conn.sendWire(out)) sent++
     return sent
   }
 
@@ -211,6 +308,7 @@ export class MooringServer extends EventEmitter<ServerEvents> {
   }
 
   private readonly onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    if (this.options.routes !== false && this.handleHttp(req, res)) return
     const onPath = pathOf(req) === this.options.path
     res.writeHead(onPath ? 426 : 404, { 'content-type': 'text/plain', connection: 'close' })
     res.end(onPath ? 'WebSocket upgrade required\n' : 'not found\n')
@@ -222,18 +320,40 @@ export class MooringServer extends EventEmitter<ServerEvents> {
       if (this.ownsHttp || this.http.listenerCount('upgrade') <= 1) refuse(socket, 404, 'Not Found')
       return
     }
-    if (this.closing) return refuse(socket, 503, 'Service Unavailable', { 'Retry-After': String(Math.ceil(this.retryAfterMs / 1000)) })
-    if (this.live.size >= this.options.maxConnections) return refuse(socket, 503, 'Service Unavailable')
+    const retryAfter = { 'Retry-After': String(Math.ceil(this.retryAfterMs / 1000)) }
+    const ip = req.socket.remoteAddress ?? ''
+    const no = (status: number, text: string, reason: RefusalReason, headers: Record<string, string> = {}): void => {
+      this.hub.metrics.refused(reason)
+      this.hub.logger.warn({ event: 'upgrade_refused', status, reason, ip }, 'upgrade refused')
+      refuse(socket, status, text, headers)
+    }
+    if (this.closing) return no(503, 'Service Unavailable', 'draining', retryAfter)
+    if (this.sockets >= this.options.maxConnections) return no(503, 'Service Unavailable', 'max_connections', retryAfter)
+    const fromIp = this.perIp.get(ip) ?? 0
+    if (fromIp >= this.options.maxConnectionsPerIp) return no(429, 'Too Many Requests', 'max_connections_per_ip', retryAfter)
     const origin = typeof req.headers.origin === 'string' ? req.headers.origin : undefined
-    if (origin !== undefined && !this.originAllowed(origin)) return refuse(socket, 403, 'Forbidden')
+    let allowed = true
+    try {
+      allowed = origin === undefined || this.originAllowed(origin)
+    } catch {
+      allowed = false
+    }
+    if (!allowed) return no(403, 'Forbidden', 'origin')
+    this.sockets++
+    this.perIp.set(ip, fromIp + 1)
+    // Counted until the TCP socket is gone, whether or not the upgrade completes.
+    socket.once('close', () => {
+      this.sockets--
+      const n = (this.perIp.get(ip) ?? 1) - 1
+      if (n <= 0) this.perIp.delete(ip)
+      else this.perIp.set(ip, n)
+    })
     socket.on('error', () => {})
     this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, req, origin))
   }
 
-  private originAllowed(origin: string): boolean {
-    const allow = this.options.origins
-    if (!allow) return true
-    return typeof allow === 'function' ? allow(origin) : allow.includes(origin)
+  private readonly onAttachedRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    this.handleHttp(req, res)
   }
 
   private accept(ws: WebSocket, req: IncomingMessage, origin: string | undefined): void {
@@ -244,6 +364,7 @@ export class MooringServer extends EventEmitter<ServerEvents> {
       this.hub,
     )
     this.live.add(conn)
+    this.hub.metrics.accepted()
   }
 
   private onAuthenticated(conn: Connection): void {
@@ -253,11 +374,19 @@ export class MooringServer extends EventEmitter<ServerEvents> {
       if (!set) this.byUser.set(user, (set = new Set()))
       set.add(conn)
     }
-    this.emit('connection', conn.info())
+    const info = conn.info()
+    this.hub.logger.info(
+      { event: 'connect', session: info.id, clientId: info.clientId, user: info.user, ip: info.ip, resumed: conn.resumed },
+      'client connected',
+    )
+    this.emit('connection', info)
   }
 
   private onClosed(conn: Connection, code: number, reason: string): void {
     this.live.delete(conn)
+    const durationMs = Date.now() - conn.openedAt
+    this.hub.metrics.closed(code, durationMs)
+    this.hub.logger.info({ event: 'close', session: conn.session?.id, user: conn.session?.user, ip: conn.peer.ip, code, reason, durationMs }, 'connection closed')
     const user = conn.session?.user
     if (user !== undefined) {
       const set = this.byUser.get(user)

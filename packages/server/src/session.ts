@@ -1,5 +1,6 @@
-import { randomUUID } from 'node:crypto'
+import { createHash, randomUUID } from 'node:crypto'
 import { ClientLedger } from './dedupe.js'
+import type { Outbound } from './outbound.js'
 
 /** What handlers and hooks see of a session. */
 export interface SessionInfo {
@@ -14,7 +15,7 @@ export interface SessionInfo {
 
 /** The part of a connection a session needs: somewhere to send bytes. */
 export interface SessionSocket {
-  sendWire(wire: string | Uint8Array | Buffer, binary?: boolean): boolean
+  sendWire(out: Outbound): boolean
   /** End this socket because another one took the session over. */
   replaced(): void
 }
@@ -26,12 +27,20 @@ export class Session implements SessionInfo {
   readonly rooms = new Set<string>()
   expiry: ReturnType<typeof setTimeout> | undefined
 
+  /**
+   * Stable, opaque key of this client for room receivers (`msg.src`): the same across its
+   * sessions and across server restarts, without revealing the client id dedupe relies on.
+   */
+  readonly src: string
+
   constructor(
     readonly clientId: string,
     readonly user: string | undefined,
     public meta: unknown,
     readonly ledger: ClientLedger,
-  ) {}
+  ) {
+    this.src = createHash('sha256').update(`${user ?? ''}\u0000${clientId}`).digest('base64url').slice(0, 16)
+  }
 
   info(): SessionInfo {
     return { id: this.id, clientId: this.clientId, user: this.user, meta: this.meta, connectedAt: this.connectedAt }

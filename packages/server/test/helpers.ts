@@ -101,3 +101,34 @@ export function upgradeStatus(url: string, timeoutMs = 3000): Promise<number> {
     'upgrade answer',
   )
 }
+
+/** Poll `check` until it holds; reject after `timeoutMs` with `what` in the message. */
+export async function waitUntil(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${timeoutMs}ms`)
+    await new Promise((r) => setTimeout(r, 5))
+  }
+}
+
+/** Value of one sample in Prometheus text (`name{a="b"} 3`); 0 when absent. */
+export function sample(text: string, name: string, labels: Record<string, string> = {}): number {
+  const want = Object.entries(labels)
+    .map(([k, v]) => `${k}="${v}"`)
+    .sort()
+    .join(',')
+  for (const line of text.split('\n')) {
+    if (line.startsWith('#')) continue
+    const m = /^([a-zA-Z_:][\w:]*)(?:\{([^}]*)\})? (\S+)$/.exec(line)
+    if (!m || m[1] !== name) continue
+    const got = (m[2] ?? '').split(',').filter(Boolean).sort().join(',')
+    if (got === want) return Number(m[3])
+  }
+  return 0
+}
+
+/** GET a path on 127.0.0.1:port; resolves status, content type and body. */
+export async function httpGet(port: number, path: string): Promise<{ status: number; type: string; body: string }> {
+  const res = await fetch(`http://127.0.0.1:${port}${path}`, { signal: AbortSignal.timeout(3000) })
+  return { status: res.status, type: res.headers.get('content-type') ?? '', body: await res.text() }
+}

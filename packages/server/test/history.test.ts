@@ -11,11 +11,11 @@ describe('HistoryRing', () => {
 
   it('replays everything after since when it is all kept', () => {
     const h = new HistoryRing(10, 60_000)
-    for (let i = 1; i <= 5; i++) h.append('m', i, 'pub')
+    for (let i = 1; i <= 5; i++) h.append('m', i, { from: 'pub', src: 'k', mid: i })
     expect(h.after(2)!.map((e) => e.seq)).toEqual([3, 4, 5])
     expect(h.after(5)).toEqual([])
     expect(h.after(0)!.map((e) => e.data)).toEqual([1, 2, 3, 4, 5])
-    expect(h.after(2)![0]!.from).toBe('pub')
+    expect(h.after(2)![0]!.origin).toEqual({ from: 'pub', src: 'k', mid: 3 })
   })
 
   it('reports a gap once the ring has evicted what since needs', () => {

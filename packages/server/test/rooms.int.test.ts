@@ -88,6 +88,27 @@ describe('rooms', () => {
     expect(gap.client.frames.filter((f) => f.t === 'msg' && f.seq < 6)).toEqual([])
   })
 
+  it('after an epoch change replays the whole new epoch when the history holds it, still flagging the old gap', async () => {
+    await setup({ history: { size: 10 } })
+    const ann = await member('ann')
+    ann.client.send({ t: 'pub', id: 41, room: 'general', type: 'chat', data: 'first' })
+    await ann.client.next('ack')
+    server!.to('general').publish('chat', 'second')
+    const back = await TestClient.connect(url, { clientId: 'back', token: 'back' })
+    clients.push(back.client)
+    back.client.send({ t: 'join', ref: 3, room: 'general', since: 99, epoch: 'epoch-before-a-restart' })
+    const replayed = [await back.client.next('msg'), await back.client.next('msg')]
+    expect(replayed.map((m) => [m.seq, m.data])).toEqual([
+      [1, 'first'],
+      [2, 'second'],
+    ])
+    // A client's message names its publisher stably (src) and by its own id (mid).
+    expect(replayed[0]).toMatchObject({ from: ann.welcome.sessionId, mid: 41 })
+    expect(replayed[0]!.src).toMatch(/^[\w-]{16}$/)
+    expect(replayed[1]!.src).toBeUndefined()
+    expect(await back.client.next('joined')).toMatchObject({ ref: 3, seq: 2, recovered: false })
+  })
+
   it('recovers messages published while a client was away when it resumes and rejoins', async () => {
     await setup()
     const ann = await member('ann')
