@@ -2,7 +2,8 @@
 // room publishing every 20 ms, a SIGKILL of the server mid-stream, a restart on the same
 // port, and a tally of what arrived. A browser can join the same room while it runs.
 // Exits by itself (or on Ctrl-C).
-import { readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { createServer as createHttpServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { dirname, join, resolve } from 'node:path'
@@ -21,7 +22,11 @@ const started = performance.now()
 const stamp = () => `+${((performance.now() - started) / 1000).toFixed(2)}s`.padStart(7)
 const say = (who: string, text: string) => console.log(`${stamp()} ${who.padEnd(7)} ${text}`)
 
-const server = await ServerProcess.start({ args: ['--echo', '--heartbeat-interval-ms', '2000'] })
+// History deep enough for everything queued during the outage: after the restart the first
+// client back floods the new epoch with its backlog before the second one rejoins.
+const config = join(mkdtempSync(join(tmpdir(), 'mooring-demo-')), 'server.json')
+writeFileSync(config, JSON.stringify({ history: { size: 5000 } }))
+const server = await ServerProcess.start({ args: ['--echo', '--heartbeat-interval-ms', '2000', '--config', config] })
 say('server', `mooring-server pid ${server.pid} listening on ${server.url}`)
 
 // The browser side: the CDN chat example, pointed at the same server.
@@ -74,7 +79,7 @@ for (const name of names) {
   })
   const room = client.room('demo', { meta: { name } })
   room.onMessage('count', (data: Received) => received[name]!.push(data))
-  room.on('gap', ({ from, to, reason }) => say(name, `gap in room "demo": seq ${from}–${to} (${reason}) — told, not silent`))
+  room.on('gap', ({ from, to, reason }) => say(name, `gap in room "demo": seq ${from}–${to ?? 'end of the old epoch'} (${reason}) — told, not silent`))
   clients.push(client)
   await room.ready()
 }

@@ -24,7 +24,7 @@ import { resolveOptions, type ClientOptions, type ResolvedOptions } from './opti
 import type { Outbox } from './outbox.js'
 import { RawCodec } from './raw-codec.js'
 import type { RequestOptions } from './requests.js'
-import type { Room } from './room.js'
+import { addHandler, type Room } from './room.js'
 import { Rooms } from './rooms.js'
 import { checkPayload } from './schema.js'
 import { StatsRecorder, type ClientStats } from './stats.js'
@@ -69,6 +69,10 @@ function observed<T>(promise: Promise<T>): Promise<T> {
   return promise
 }
 
+function needsProtocol(op: string): MooringError {
+  return new MooringError('PROTOCOL', 'needs protocol mode', { op })
+}
+
 /** The Mooring client. Create it with `createClient`. */
 export class MooringClient<C extends Contract = LooseContract> extends Emitter<ClientEvents> {
   readonly options: ResolvedOptions
@@ -85,7 +89,6 @@ export class MooringClient<C extends Contract = LooseContract> extends Emitter<C
   readonly #stableTimer: Timer
   #state: ConnectionState = initialState
   #link: Link | undefined
-  #linkOpen = false
   #ready = false
   #sessionId: string | undefined
   #restartHintMs: number | undefined
@@ -120,7 +123,7 @@ export class MooringClient<C extends Contract = LooseContract> extends Emitter<C
     })
     this.#rooms = new Rooms({
       clock,
-      linkOpen: () => this.#linkOpen,
+      linkOpen: () => this.#state.status === 'open' && !!this.#link,
       write: (frame) => this.#writeWire(encode(frame)),
       publish: (room, type, data, sendOptions) => this.#validated('message', type, data, 'publish', (value) =>
         this.#delivery.send(type, value, sendOptions, room)),
@@ -153,7 +156,7 @@ export class MooringClient<C extends Contract = LooseContract> extends Emitter<C
 
   /** Reliable messages waiting for their ack, in send order. */
   get outbox(): Outbox {
-    return this.#delivery.outbox
+    return this.#delivery
   }
 
   /** Start connecting. Idempotent: a no-op while connecting or connected. */
@@ -181,7 +184,7 @@ export class MooringClient<C extends Contract = LooseContract> extends Emitter<C
 
   /** Join `name` (or hold it again): the room rejoins after every reconnect until left. */
   room(name: string, options: { meta?: unknown } = {}): Room<C> {
-    if (this.options.mode === 'raw') throw new MooringError('PROTOCOL', 'rooms need protocol mode', { op: 'join' })
+    if (this.options.mode === 'raw') throw needsProtocol('join')
     return this.#rooms.get(name, options.meta) as Room<C>
   }
 
@@ -192,13 +195,7 @@ export class MooringClient<C extends Contract = LooseContract> extends Emitter<C
 
   /** Handle direct messages of `type` from the server; returns the unsubscribe. */
   onMessage<K extends EventName<C>>(type: K, handler: (data: EventData<C, K>) => void): () => void {
-    let set = this.#handlers.get(type)
-    if (!set) this.#handlers.set(type, (set = new Set()))
-    set.add(handler)
-    return () => {
-      set.delete(handler)
-      if (set.size === 0) this.#handlers.delete(type)
-    }
+    return addHandler(this.#handlers, type, handler)
   }
 
   /**
@@ -211,10 +208,9 @@ export class MooringClient<C extends Contract = LooseContract> extends Emitter<C
 
   /** Ask the server and wait for its reply. Rejects with `TIMEOUT`, `ABORTED` or `CONNECTION_CLOSED`. */
   request<K extends RequestName<C>>(type: K, data: RequestInput<C, K>, options: RequestOptions = {}): Promise<ReplyData<C, K>> {
-    if (this.options.mode === 'raw')
-      return observed(Promise.reject(new MooringError('PROTOCOL', 'request() needs protocol mode', { op: 'request' })))
-    if (this.#state.status === 'closed' && this.#state.reason !== 'pagehide')
-      return observed(Promise.reject(new MooringError('CONNECTION_CLOSED', 'client is closed', { op: 'request' })))
+    const { status, reason } = this.#state
+    if (this.options.mode === 'raw' || (status === 'closed' && reason !== 'pagehide'))
+      return observed(Promise.reject(this.options.mode === 'raw' ? needsProtocol('request') : new MooringError('CONNECTION_CLOSED', 'closed', { op: 'request' })))
     return this.#validated('request', type, data, 'request', (value) =>
       this.#delivery
         .request(type, value, options)
@@ -246,10 +242,13 @@ export class MooringClient<C extends Contract = LooseContract> extends Emitter<C
   }
 
   #inbound(kind: 'event' | 'message', type: string, data: unknown, onValid: (value: unknown) => void): void {
-    checkPayload(this.#contract, kind, type, data, 'receive', onValid, (error) => {
-      this.#stats.c.invalidIn++
-      this.emit('error', error)
-    })
+    checkPayload(this.#contract, kind, type, data, 'receive', onValid, (error) => this.#invalid(error))
+  }
+
+  /** Something inbound failed its check (contract or protocol); the link stays up. */
+  #invalid(error: MooringError): void {
+    this.#stats.c.invalidIn++
+    this.emit('error', error)
   }
 
   #writeWire(wire: Wire): boolean {
@@ -263,14 +262,14 @@ export class MooringClient<C extends Contract = LooseContract> extends Emitter<C
     if (this.#rooms.onFrame(frame)) return
     switch (frame.t) {
       case 'ack':
-        this.#delivery.ack(frame.id)
+        this.#delivery.settle(frame.id)
         return
       case 'reply':
-        this.#delivery.reply(frame.id, frame.data)
+        this.#delivery.settle(frame.id, frame.data)
         return
       case 'error': {
         const error = new MooringError(frame.code as MooringError['code'], frame.message, { op: 'server', details: frame.details })
-        if (frame.id !== undefined && this.#delivery.fail(frame.id, error)) return
+        if (frame.id !== undefined && this.#delivery.settle(frame.id, undefined, error)) return
         this.#lastError = error
         this.emit('error', error)
         return
@@ -307,10 +306,9 @@ export class MooringClient<C extends Contract = LooseContract> extends Emitter<C
     this.#state = next
     for (const subscriber of [...this.#subscribers]) subscriber()
     if (event.type !== 'stable') {
-      const change: StateChange = { state: next.status, prev: prev.status, reason: next.reason, attempt: next.attempt }
-      if ('code' in next && next.code !== undefined) change.code = next.code
-      if ('nextDelayMs' in next) change.nextDelayMs = next.nextDelayMs
-      this.emit('state', change)
+      // The state minus `error` is the change: reason, attempt, and code / nextDelayMs when set.
+      const { status, error: _error, ...rest } = next as ConnectionState & { error?: unknown }
+      this.emit('state', { state: status, prev: prev.status, ...rest })
     }
     // A listener may have moved the machine on; the newer transition ran its own effects.
     if (this.#state === next) this.#effects(prev, next)
@@ -320,7 +318,6 @@ export class MooringClient<C extends Contract = LooseContract> extends Emitter<C
     if (next.status !== 'open') {
       this.#stableTimer.stop()
       if (prev.status === 'open') {
-        this.#linkOpen = false
         this.#ready = false
         this.#delivery.connectionLost()
         this.#rooms.connectionLost()
@@ -351,39 +348,33 @@ export class MooringClient<C extends Contract = LooseContract> extends Emitter<C
   #shutdown(state: ConnectionState & { status: 'closed' }): void {
     this.#unsubscribeEnv?.()
     this.#unsubscribeEnv = undefined
-    const user = state.reason === 'user'
-    const code = state.reason === 'giveup' ? 'GIVEUP' : 'CONNECTION_CLOSED'
-    const detail = user ? 'client closed' : `connection closed: ${state.reason}${state.code ? ` (${state.code})` : ''}`
-    this.#delivery.shutdown(new MooringError(code, detail, { op: user ? 'close' : 'connect', cause: state.error }))
-    if (state.reason === 'giveup') this.emit('giveup', this.#lastError)
+    const { reason } = state
+    const giveup = reason === 'giveup'
+    this.#delivery.shutdown(
+      new MooringError(giveup ? 'GIVEUP' : 'CONNECTION_CLOSED', `closed: ${reason}`, { op: reason === 'user' ? 'close' : 'connect', cause: state.error }),
+    )
+    if (giveup) this.emit('giveup', this.#lastError)
   }
 
   #dropLink(code: number, reason: string, graceful: boolean): Promise<void> {
     const link = this.#link
     this.#link = undefined
-    this.#linkOpen = false
     return link ? link.dispose(code, reason, graceful) : Promise.resolve()
   }
 
   #startLink(): void {
-    const current = () => this.#link === link
     const link: Link = new Link({
       options: this.options,
-      transport: { url: this.options.url, headers: this.#user.headers, wsOptions: this.#user.wsOptions, WebSocket: this.#user.WebSocket },
-      auth: this.#user.auth,
+      user: this.#user,
       resume: this.#sessionId,
-      rawPing: this.#user.raw?.ping,
+      // A Link reports nothing once let go of, so these always speak for the current one.
       hooks: {
-        opened: (welcome) => current() && this.#onOpened(link, welcome),
-        frame: (frame, bytes) => current() && this.#onFrame(frame, bytes),
-        raw: (wire) => current() && this.#onRaw(wire),
-        invalid: (error) => {
-          if (!current()) return
-          this.#stats.c.invalidIn++
-          this.emit('error', error)
-        },
-        rtt: (ms) => current() && this.#stats.rtt(ms),
-        lost: (loss) => current() && this.#onLost(loss),
+        opened: (welcome) => this.#onOpened(link, welcome),
+        frame: (frame, bytes) => this.#onFrame(frame, bytes),
+        raw: (wire) => this.#onRaw(wire),
+        invalid: (error) => this.#invalid(error),
+        rtt: (ms) => this.#stats.rtt(ms),
+        lost: (loss) => this.#onLost(loss),
       },
     })
     this.#link = link
@@ -394,7 +385,6 @@ export class MooringClient<C extends Contract = LooseContract> extends Emitter<C
     if (welcome) this.#sessionId = welcome.sessionId
     this.#restartHintMs = undefined
     this.#openedAt = this.options.clock.now()
-    this.#linkOpen = true
     this.#dispatch({ type: 'opened' })
     if (this.#link !== link) return
     // Order after every (re)connect: welcome → rejoin rooms → flush the outbox → ready.
@@ -408,7 +398,6 @@ export class MooringClient<C extends Contract = LooseContract> extends Emitter<C
 
   #onLost(loss: LinkLoss): void {
     this.#link = undefined
-    this.#linkOpen = false
     const clock = this.options.clock
     this.#stats.closed(clock.now(), loss.code, loss.closeReason)
     if (loss.error) this.#lastError = loss.error

@@ -1,9 +1,9 @@
-import { encode, type Frame, type Wire } from '@mooring/protocol'
-import { Timer, type Clock } from './clock.js'
+import { encode, type Wire } from '@mooring/protocol'
+import type { Clock, TimerHandle } from './clock.js'
 import { MooringError } from './errors.js'
-import { Outbox, type DropReason, type OutboxMessage, type OutboxOptions } from './outbox.js'
+import type { DropReason, Outbox, OutboxMessage, OutboxOptions } from './outbox.js'
 import type { RawCodec } from './raw-codec.js'
-import { PendingRequests, type RequestOptions } from './requests.js'
+import type { RequestOptions } from './requests.js'
 
 export interface SendOptions {
   /**
@@ -36,118 +36,188 @@ export interface DeliveryHost {
   drop(event: DropEvent): void
 }
 
+/** Something sent that waits for its answer (ack, reply or error). */
+interface Entry {
+  wire: Wire
+  /** Set for reliable messages: the outbox. Bounded, resent after every reconnect until acked. */
+  queued?: OutboxMessage
+  /** Requests and `connected` sends: written to the current socket (else sent at the next `ready`). */
+  sent?: boolean
+  retryable?: boolean | undefined
+  resolve(value: unknown): void
+  reject(error: MooringError): void
+  /** Clears the entry's timer and abort listener. */
+  stop(): void
+}
+
+const dropCode = (reason: DropReason) =>
+  reason === 'overflow' ? 'QUEUE_FULL' : reason === 'expired' ? 'EXPIRED' : 'CONNECTION_CLOSED'
+
 /**
- * Everything that leaves the client and waits for an answer: reliable sends and publishes
- * (the outbox, acked by id), connected-only sends and requests (pending, answered by ack or
- * reply). One id sequence serves them all, so an id names one message on the wire.
+ * Everything that leaves the client and waits for an answer, in one map keyed by id:
+ * reliable sends and publishes (the outbox), `connected` sends and requests. One id
+ * sequence serves them all, so an id names one message on the wire, and every outcome
+ * (ack, reply, error, timeout, abort, drop, close) goes through `#settle`, which clears
+ * the entry's timer — nothing is left behind after any outcome.
  */
-export class Delivery {
-  readonly outbox: Outbox
-  readonly #pending: PendingRequests
+export class Delivery implements Outbox {
   readonly #host: DeliveryHost
-  readonly #expiry: Timer
+  readonly #entries = new Map<number, Entry>()
   #nextId = 0
+  #size = 0
+  #bytes = 0
 
   constructor(host: DeliveryHost) {
     this.#host = host
-    this.#pending = new PendingRequests(host.clock)
-    this.#expiry = new Timer(host.clock)
-    this.outbox = new Outbox(host.outbox, (message, reason) => host.drop({ message, reason }))
   }
 
-  get pendingRequests(): number {
-    return this.#pending.size
+  get size(): number {
+    return this.#size
+  }
+
+  get bytes(): number {
+    return this.#bytes
+  }
+
+  list(): OutboxMessage[] {
+    return [...this.#entries.values()].flatMap((entry) => entry.queued ?? [])
+  }
+
+  has(id: number): boolean {
+    return !!this.#entries.get(id)?.queued
+  }
+
+  clear(): void {
+    this.#dropAll('cleared')
   }
 
   /** Send a validated message (to a room when `room` is given). */
   send(type: string, data: unknown, options: SendOptions, room?: string): Promise<void> {
     const host = this.#host
     const delivery = options.delivery ?? 'queue'
+    const ready = host.ready()
     const now = host.clock.now()
     const id = ++this.#nextId
-    const wire = this.#encode({ id, type, data, room })
-    const message: OutboxMessage = {
-      id,
-      type,
-      data,
-      bytes: typeof wire === 'string' ? wire.length : wire.length,
-      enqueuedAt: now,
-      expiresAt: now + (options.ttlMs ?? host.outbox.ttlMs),
-      ...(room === undefined ? {} : { room }),
-    }
-    if (delivery !== 'queue' && !host.ready()) {
+    const wire = host.raw
+      ? host.raw.encode(type, data)
+      : encode(room === undefined ? { t: 'send', id, type, data } : { t: 'pub', id, room, type, data })
+    const message: OutboxMessage = { id, type, data, bytes: wire.length, enqueuedAt: now, expiresAt: now + (options.ttlMs ?? host.outbox.ttlMs) }
+    if (room !== undefined) message.room = room
+    if (delivery !== 'queue' && !ready) {
       host.drop({ message, reason: delivery === 'volatile' ? 'volatile' : 'not-connected' })
       if (delivery === 'volatile') return Promise.resolve()
       return Promise.reject(new MooringError('CONNECTION_CLOSED', 'not connected', { op: 'send' }))
     }
     // Raw mode has no acks: a message counts as delivered once written to an open socket.
-    if ((delivery === 'volatile' || host.raw) && host.ready() && host.write(wire)) return Promise.resolve()
+    if ((delivery === 'volatile' || host.raw) && ready && host.write(wire)) return Promise.resolve()
     if (delivery === 'connected') {
-      const acked = this.#pending.add(id, undefined, { timeoutMs: host.ackTimeoutMs }).then(() => undefined)
-      this.#pending.markSent(id)
+      const acked = this.#track(id, { wire, sent: true }, host.ackTimeoutMs)
       host.write(wire)
-      return acked
+      return acked as Promise<void>
     }
-    const queued = this.outbox.add(message)
-    this.#armExpiry()
-    if (host.ready()) host.write(wire)
-    return queued
+    const { maxMessages, maxBytes, overflow } = host.outbox
+    const fits = () => this.#size < maxMessages && this.#bytes + message.bytes <= maxBytes
+    if (message.bytes > maxBytes || (!fits() && overflow !== 'drop-oldest')) {
+      host.drop({ message, reason: 'overflow' })
+      return Promise.reject(new MooringError('QUEUE_FULL', 'outbox full', { op: 'send' }))
+    }
+    while (!fits()) this.#drop(this.list()[0]!.id, 'overflow')
+    this.#size++
+    this.#bytes += message.bytes
+    const queued = this.#track(id, { wire, queued: message }, message.expiresAt - now)
+    if (ready) host.write(wire)
+    return queued as Promise<void>
   }
 
   request(type: string, data: unknown, options: RequestOptions): Promise<unknown> {
+    const { signal } = options
+    if (signal?.aborted) return Promise.reject(aborted(signal))
     const id = ++this.#nextId
-    const frame: Frame = { t: 'req', id, type, data }
-    const reply = this.#pending.add(id, frame, { ...options, timeoutMs: options.timeoutMs ?? 10_000 })
-    if (this.#host.ready() && this.#host.write(encode(frame))) this.#pending.markSent(id)
+    const entry = { wire: encode({ t: 'req', id, type, data }), retryable: options.retryable, sent: false }
+    const reply = this.#track(id, entry, options.timeoutMs ?? 10_000, signal)
+    entry.sent = this.#host.ready() && this.#host.write(entry.wire)
     return reply
   }
 
   /** After every (re)connect, once rooms are rejoined: resend in the original order. */
   flush(): void {
     const host = this.#host
-    for (const message of this.outbox.list()) {
-      if (!host.write(this.#encode(message))) return
-      if (host.raw) this.outbox.ack(message.id)
+    for (const [id, entry] of this.#entries) {
+      if (entry.queued) {
+        if (!host.write(entry.wire)) return
+        if (host.raw) this.#settle(id)
+      } else if (!entry.sent) {
+        entry.sent = host.write(entry.wire)
+      }
     }
-    for (const { id, frame } of this.#pending.toSend()) {
-      if (frame && host.write(encode(frame as Frame))) this.#pending.markSent(id)
-    }
   }
 
-  ack(id: number): boolean {
-    return this.outbox.ack(id) || this.#pending.resolve(id, undefined)
-  }
-
-  reply(id: number, data: unknown): boolean {
-    return this.#pending.resolve(id, data)
-  }
-
-  fail(id: number, error: MooringError): boolean {
-    return this.outbox.fail(id, error) || this.#pending.reject(id, error)
+  /** An ack, a reply or a server error for `id`; false when nothing waits for it. */
+  settle(id: number, value?: unknown, error?: MooringError): boolean {
+    return this.#settle(id, value, error)
   }
 
   /** The socket went away: what was sent and cannot be resent fails now. */
   connectionLost(): void {
-    this.#pending.connectionLost()
+    for (const [id, entry] of this.#entries) {
+      if (entry.queued || !entry.sent) continue
+      if (entry.retryable) entry.sent = false
+      else this.#settle(id, undefined, new MooringError('CONNECTION_CLOSED', 'connection lost', { op: 'request' }))
+    }
   }
 
   /** The client stopped for good: nothing may be left waiting. */
   shutdown(error: MooringError): void {
-    this.#expiry.stop()
-    this.#pending.rejectAll(error)
-    this.outbox.clear('closed')
+    for (const [id, entry] of this.#entries) if (!entry.queued) this.#settle(id, undefined, error)
+    this.#dropAll('closed')
   }
 
-  #encode(message: { id: number; type: string; data: unknown; room?: string | undefined }): Wire {
-    const { id, type, data, room } = message
-    if (this.#host.raw) return this.#host.raw.encode(type, data)
-    return encode(room === undefined ? { t: 'send', id, type, data } : { t: 'pub', id, room, type, data })
+  /** Register `entry` under `id` until it settles or `timeoutMs` passes. */
+  #track(id: number, init: Omit<Entry, 'resolve' | 'reject' | 'stop'>, timeoutMs: number, signal?: AbortSignal): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      const { clock } = this.#host
+      const onAbort = () => this.#settle(id, undefined, aborted(signal!))
+      // A TTL of Infinity means no timer at all (setTimeout would fire at once).
+      const timer: TimerHandle =
+        timeoutMs < Infinity &&
+        clock.setTimeout(() => {
+          if (init.queued) this.#drop(id, 'expired')
+          else this.#settle(id, undefined, new MooringError('TIMEOUT', `no answer in ${timeoutMs} ms`, { op: 'request' }))
+        }, timeoutMs)
+      const stop = () => {
+        if (timer !== false) clock.clearTimeout(timer)
+        signal?.removeEventListener('abort', onAbort)
+      }
+      signal?.addEventListener('abort', onAbort, { once: true })
+      this.#entries.set(id, Object.assign(init, { resolve, reject, stop }))
+    })
   }
 
-  #armExpiry(): void {
-    const now = this.#host.clock.now()
-    const next = this.outbox.expire(now)
-    if (next === Infinity) this.#expiry.stop()
-    else this.#expiry.start(next - now, () => this.#armExpiry())
+  #settle(id: number, value?: unknown, error?: MooringError): boolean {
+    const entry = this.#entries.get(id)
+    if (!entry) return false
+    this.#entries.delete(id)
+    entry.stop()
+    if (entry.queued) {
+      this.#size--
+      this.#bytes -= entry.queued.bytes
+    }
+    if (error) entry.reject(error)
+    else entry.resolve(value)
+    return true
   }
+
+  #drop(id: number, reason: DropReason): void {
+    const message = this.#entries.get(id)!.queued!
+    this.#settle(id, undefined, new MooringError(dropCode(reason), `message ${reason}`, { op: 'send' }))
+    this.#host.drop({ message, reason })
+  }
+
+  #dropAll(reason: DropReason): void {
+    for (const message of this.list()) this.#drop(message.id, reason)
+  }
+}
+
+function aborted(signal: AbortSignal): MooringError {
+  return new MooringError('ABORTED', 'aborted', { op: 'request', cause: signal.reason })
 }

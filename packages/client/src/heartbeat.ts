@@ -37,112 +37,83 @@ export interface HeartbeatHooks {
   rtt(ms: number): void
 }
 
-/**
- * Liveness of one socket. Any inbound frame counts as life; the deadline is
- * `intervalMs + timeoutMs` after the last one. A new socket gets a new Heartbeat, so a
- * late event from an old socket can never touch the current one.
- */
-export class Heartbeat {
-  readonly #clock: Clock
-  readonly #options: HeartbeatOptions
-  readonly #hooks: HeartbeatHooks
-  /** Raw mode: we drive the pings. Protocol mode: the server does. */
-  readonly #sendPings: boolean
-  readonly #deadline: Timer
-  readonly #probe: Timer
-  readonly #pinger: Timer
-  #lastRx = 0
-  #dueAt = 0
-  #n = 0
-  #sent = new Map<number, number>()
-  #stopped = false
-
-  constructor(clock: Clock, options: HeartbeatOptions, hooks: HeartbeatHooks, sendPings: boolean) {
-    this.#clock = clock
-    this.#options = options
-    this.#hooks = hooks
-    this.#sendPings = sendPings
-    this.#deadline = new Timer(clock)
-    this.#probe = new Timer(clock)
-    this.#pinger = new Timer(clock)
-  }
-
-  get #budget(): number {
-    return this.#options.intervalMs + this.#options.timeoutMs
-  }
-
-  start(): void {
-    if (!this.#options.enabled) return
-    this.#lastRx = this.#clock.now()
-    this.#arm(this.#lastRx + this.#budget)
-    if (this.#sendPings) this.#schedulePing()
-  }
-
+export interface Heartbeat {
   /** Any frame arrived: the link is alive. */
-  alive(): void {
-    this.#lastRx = this.#clock.now()
-    this.#probe.stop()
-  }
-
+  alive(): void
   /** A pong arrived for ping `n`. */
-  pong(n: number): void {
-    const sentAt = this.#sent.get(n)
-    if (sentAt !== undefined) {
-      this.#sent.delete(n)
-      this.#hooks.rtt(this.#clock.now() - sentAt)
-    }
-    this.alive()
-  }
-
+  pong(n: number): void
   /** Ask the peer for a sign of life now; dead if none within `probeTimeoutMs`. */
-  probe(): void {
-    if (this.#stopped || !this.#options.enabled || this.#probe.active) return
-    this.#ping()
-    this.#probe.start(this.#options.probeTimeoutMs, () => {
-      if (!this.#stopped) this.#hooks.dead()
+  probe(): void
+  stop(): void
+}
+
+/**
+ * Liveness of one socket, started when it is ready. Any inbound frame counts as life; the
+ * deadline is `intervalMs + timeoutMs` after the last one. `sendPings`: raw mode drives the
+ * pings, in protocol mode the server does. A new socket gets a new Heartbeat, so a late
+ * event from an old socket can never touch the current one.
+ */
+export function startHeartbeat(clock: Clock, options: HeartbeatOptions, hooks: HeartbeatHooks, sendPings: boolean): Heartbeat {
+  const budget = options.intervalMs + options.timeoutMs
+  const deadline = new Timer(clock)
+  const prober = new Timer(clock)
+  const pinger = new Timer(clock)
+  // Ping send times by n, for RTT; bounded against a peer that never pongs.
+  const sent = new Map<number, number>()
+  let lastRx = clock.now()
+  let n = 0
+  let stopped = !options.enabled
+
+  const ping = () => {
+    if (sent.size >= 8) sent.clear()
+    sent.set(++n, clock.now())
+    hooks.ping(n)
+  }
+  const arm = (dueAt: number): void =>
+    deadline.start(Math.max(0, dueAt - clock.now()), () => {
+      const now = clock.now()
+      if (now - lastRx < budget) arm(lastRx + budget)
+      else if (now - dueAt > LATE_TIMER_MS) {
+        // We were asleep or throttled: give the link a fair chance before calling it dead.
+        arm(now + budget)
+        heartbeat.probe()
+      } else hooks.dead()
     })
-  }
-
-  stop(): void {
-    this.#stopped = true
-    this.#deadline.stop()
-    this.#probe.stop()
-    this.#pinger.stop()
-    this.#sent.clear()
-  }
-
-  #ping(): void {
-    const n = ++this.#n
-    // Only the latest few matter for RTT; bound the map against a peer that never pongs.
-    if (this.#sent.size >= 8) this.#sent.clear()
-    this.#sent.set(n, this.#clock.now())
-    this.#hooks.ping(n)
-  }
-
-  #schedulePing(): void {
-    this.#pinger.start(this.#options.intervalMs, () => {
-      this.#ping()
-      this.#schedulePing()
+  const schedulePing = (): void =>
+    pinger.start(options.intervalMs, () => {
+      ping()
+      schedulePing()
     })
-  }
 
-  #arm(dueAt: number): void {
-    this.#dueAt = dueAt
-    this.#deadline.start(Math.max(0, dueAt - this.#clock.now()), () => this.#check())
+  const heartbeat: Heartbeat = {
+    alive() {
+      lastRx = clock.now()
+      prober.stop()
+    },
+    pong(n) {
+      const sentAt = sent.get(n)
+      if (sentAt !== undefined) {
+        sent.delete(n)
+        hooks.rtt(clock.now() - sentAt)
+      }
+      heartbeat.alive()
+    },
+    probe() {
+      if (stopped || prober.active) return
+      ping()
+      prober.start(options.probeTimeoutMs, () => stopped || hooks.dead())
+    },
+    stop() {
+      stopped = true
+      deadline.stop()
+      prober.stop()
+      pinger.stop()
+      sent.clear()
+    },
   }
-
-  #check(): void {
-    if (this.#stopped) return
-    const now = this.#clock.now()
-    const late = now - this.#dueAt > LATE_TIMER_MS
-    if (now - this.#lastRx < this.#budget) {
-      this.#arm(this.#lastRx + this.#budget)
-    } else if (late) {
-      // We were asleep or throttled: give the link a fair chance before calling it dead.
-      this.#arm(now + this.#budget)
-      this.probe()
-    } else {
-      this.#hooks.dead()
-    }
+  if (!stopped) {
+    arm(lastRx + budget)
+    if (sendPings) schedulePing()
   }
+  return heartbeat
 }

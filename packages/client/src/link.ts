@@ -1,6 +1,5 @@
 import {
   AUTH_SUBPROTOCOL_PREFIX,
-  CloseCode,
   PROTOCOL_VERSION,
   SUBPROTOCOL,
   decodeServerFrame,
@@ -13,9 +12,9 @@ import {
 import { Timer, type Clock } from './clock.js'
 import type { Reason } from './connection.js'
 import { MooringError } from './errors.js'
-import { Heartbeat, type HeartbeatOptions } from './heartbeat.js'
-import type { ResolvedOptions, Token } from './options.js'
-import { abandonSocket, isOpen, openSocket, type SocketLike, type TransportOptions } from './transport.js'
+import { startHeartbeat, type Heartbeat, type HeartbeatOptions } from './heartbeat.js'
+import type { ClientOptions, ResolvedOptions, Token } from './options.js'
+import { abandonSocket, isOpen, NOOP, openSocket, type SocketLike } from './transport.js'
 
 /** How a link ended. */
 export interface LinkLoss {
@@ -42,23 +41,24 @@ export interface LinkHooks {
 
 export interface LinkConfig {
   options: ResolvedOptions
-  transport: Omit<TransportOptions, 'protocols'>
-  auth: (() => Token | Promise<Token>) | undefined
+  /**
+   * The options as the app gave them: the transport (url, headers, wsOptions, WebSocket),
+   * `auth` and the raw-mode ping are read from here at connect time.
+   */
+  user: ClientOptions<any>
   /** Session to resume, from the previous `welcome`. */
   resume: string | undefined
-  /** Raw mode, browsers: app-level ping message. */
-  rawPing: (() => string | Uint8Array) | undefined
   hooks: LinkHooks
 }
 
+/** Close code for a socket we let go of (a newer attempt replaces it). */
 const ABANDON = 4000
 /** Close code a page uses when it goes into the bfcache (browsers may not send 1001). */
 export const PAGEHIDE_CODE = 4001
 
 function base64url(text: string): string {
-  const bytes = new TextEncoder().encode(text)
   let binary = ''
-  for (const b of bytes) binary += String.fromCharCode(b)
+  for (const byte of new TextEncoder().encode(text)) binary += String.fromCharCode(byte)
   return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
 }
 
@@ -71,8 +71,8 @@ function base64url(text: string): string {
 export class Link {
   readonly #config: LinkConfig
   readonly #clock: Clock
-  readonly #connectTimer: Timer
-  readonly #authTimer: Timer
+  /** The auth deadline, then the connect deadline: one phase at a time. */
+  readonly #timer: Timer
   #socket: SocketLike | undefined
   #heartbeat: Heartbeat | undefined
   #done = false
@@ -81,68 +81,57 @@ export class Link {
   constructor(config: LinkConfig) {
     this.#config = config
     this.#clock = config.options.clock
-    this.#connectTimer = new Timer(this.#clock)
-    this.#authTimer = new Timer(this.#clock)
-  }
-
-  get bufferedAmount(): number {
-    return this.#socket?.bufferedAmount ?? 0
+    this.#timer = new Timer(this.#clock)
   }
 
   async start(): Promise<void> {
-    const { options, auth } = this.#config
+    const { options, user } = this.#config
+    const { auth } = user
     let token: Token | undefined
-    if (auth) {
-      try {
+    try {
+      if (auth)
         token = await new Promise<Token>((resolve, reject) => {
-          this.#authTimer.start(options.authTimeoutMs, () =>
-            reject(new MooringError('TIMEOUT', `auth provider took over ${options.authTimeoutMs} ms`, { op: 'auth' })),
-          )
-          Promise.resolve()
-            .then(auth)
-            .then(resolve, reject)
+          this.#timer.start(options.authTimeoutMs, () => reject(new MooringError('TIMEOUT', 'auth timed out', { op: 'auth' })))
+          Promise.resolve().then(auth).then(resolve, reject)
         })
-      } catch (error) {
-        this.#fail('auth', MooringError.from(error, 'AUTH_FAILED', 'auth'))
-        return
-      } finally {
-        this.#authTimer.stop()
-      }
+    } catch (error) {
+      return this.#fail('auth', MooringError.from(error, 'AUTH_FAILED', 'auth'))
     }
     if (this.#done) return
-    this.#open(token)
-  }
-
-  #open(token: Token | undefined): void {
-    const { options, transport } = this.#config
     const protocols = options.mode === 'protocol' ? [SUBPROTOCOL, ...options.protocols] : [...options.protocols]
     if (token !== undefined && options.authVia === 'subprotocol')
       protocols.push(AUTH_SUBPROTOCOL_PREFIX + base64url(typeof token === 'string' ? token : JSON.stringify(token)))
     let socket: SocketLike
     try {
-      socket = openSocket({ ...transport, protocols })
+      socket = this.#socket = openSocket({ ...user, protocols })
     } catch (error) {
-      this.#fail('network', MooringError.from(error, 'CONNECT_FAILED', 'connect'))
-      return
+      return this.#fail('network', MooringError.from(error, 'CONNECT_FAILED', 'connect'))
     }
-    this.#socket = socket
-    this.#connectTimer.start(options.connectTimeoutMs, () =>
-      this.#fail('connect-timeout', new MooringError('TIMEOUT', `no connection within ${options.connectTimeoutMs} ms`, { op: 'connect' })),
+    this.#timer.start(options.connectTimeoutMs, () =>
+      this.#fail('connect-timeout', new MooringError('TIMEOUT', 'connect timed out', { op: 'connect' })),
     )
     socket.onopen = () => {
       if (options.mode === 'raw') return this.#ready(undefined, options.heartbeat)
       this.#helloSentAt = this.#clock.now()
-      const hello = { t: 'hello' as const, v: PROTOCOL_VERSION, clientId: options.clientId, resume: this.#config.resume, token: undefined as Token | undefined }
-      if (token !== undefined && options.authVia === 'hello') hello.token = token
-      this.send(encode(hello))
+      this.send(
+        encode({
+          t: 'hello',
+          v: PROTOCOL_VERSION,
+          clientId: options.clientId,
+          resume: this.#config.resume,
+          token: options.authVia === 'hello' ? token : undefined,
+        }),
+      )
     }
     socket.onmessage = (event) => this.#receive(event.data)
-    socket.onclose = (event) => {
-      const reason: Reason = this.#heartbeat ? 'server-close' : 'network'
-      this.#end({ reason: event.code === 1006 ? 'network' : reason, code: event.code || 1006, closeReason: event.reason || '' })
-    }
+    socket.onclose = (event) =>
+      this.#end({
+        reason: event.code === 1006 || !this.#heartbeat ? 'network' : 'server-close',
+        code: event.code || 1006,
+        closeReason: event.reason || '',
+      })
     // A close event always follows an error event; the close carries the code.
-    socket.onerror = () => {}
+    socket.onerror = NOOP
     socket.on?.('pong', () => this.#heartbeat?.alive())
   }
 
@@ -164,14 +153,10 @@ export class Link {
    * resolves once the socket has closed (bounded); otherwise the socket is dropped at once.
    */
   dispose(code: number, reason: string, graceful: boolean): Promise<void> {
-    if (this.#done) return Promise.resolve()
-    this.#stop()
     const socket = this.#socket
-    if (!socket) return Promise.resolve()
-    if (!graceful || !isOpen(socket)) {
-      abandonSocket(socket, code === CloseCode.NORMAL ? code : code || ABANDON, reason, true)
-      return Promise.resolve()
-    }
+    if (this.#done || !socket) return this.#stop()
+    this.#stop()
+    if (!graceful || !isOpen(socket)) return abandonSocket(socket, code, reason)
     return new Promise<void>((resolve) => {
       const timer = new Timer(this.#clock)
       socket.onclose = () => {
@@ -179,12 +164,8 @@ export class Link {
         resolve()
       }
       socket.onmessage = null
-      socket.onerror = () => {}
       // A peer that never answers the close must not hold `close()` forever.
-      timer.start(2_000, () => {
-        abandonSocket(socket, code, reason, true)
-        resolve()
-      })
+      timer.start(2_000, () => resolve(abandonSocket(socket, code, reason)))
       socket.close(code, reason)
     })
   }
@@ -196,58 +177,43 @@ export class Link {
     if (wire === undefined) return
     const { options, hooks } = this.#config
     if (options.mode === 'raw') return hooks.raw(wire)
-    const bytes = typeof wire === 'string' ? wire.length : wire.length
     const decoded = decodeServerFrame(wire)
-    if (!decoded.ok) {
-      hooks.invalid(new MooringError('PROTOCOL', `server sent an invalid frame: ${decoded.message}`, { op: 'receive' }))
-      return
-    }
+    if (!decoded.ok) return hooks.invalid(new MooringError('PROTOCOL', `invalid frame: ${decoded.message}`, { op: 'receive' }))
     const frame = decoded.frame
-    switch (frame.t) {
-      case 'ping':
-        // Answer from the receive path: hidden tabs throttle timers, not network callbacks.
-        this.send(encode({ t: 'pong', n: frame.n }))
-        return
-      case 'pong':
-        this.#heartbeat?.pong(frame.n)
-        return
-      case 'welcome':
-        if (this.#heartbeat) return
-        hooks.rtt(this.#clock.now() - this.#helloSentAt)
-        return this.#ready(frame, { ...options.heartbeat, ...frame.heartbeat })
-      default:
-        if (!this.#heartbeat) {
-          // The server refused us during the handshake; the close that follows carries the code.
-          if (frame.t === 'error') hooks.frame(frame, bytes)
-          return
-        }
-        hooks.frame(frame, bytes)
+    if (frame.t === 'ping') {
+      // Answer from the receive path: hidden tabs throttle timers, not network callbacks.
+      this.send(encode({ t: 'pong', n: frame.n }))
+    } else if (frame.t === 'pong') {
+      this.#heartbeat?.pong(frame.n)
+    } else if (frame.t === 'welcome') {
+      if (this.#heartbeat) return
+      hooks.rtt(this.#clock.now() - this.#helloSentAt)
+      this.#ready(frame, { ...options.heartbeat, ...frame.heartbeat })
+    } else if (this.#heartbeat || frame.t === 'error') {
+      // Before the welcome only an error counts: the server refusing us (the close that follows carries the code).
+      hooks.frame(frame, wire.length)
     }
   }
 
   #ready(welcome: WelcomeFrame | undefined, heartbeat: HeartbeatOptions): void {
-    this.#connectTimer.stop()
+    this.#timer.stop()
     const socket = this.#socket!
-    const { options, hooks, rawPing } = this.#config
-    const nodePing = options.mode === 'raw' && typeof socket.ping === 'function'
-    const sendPings = options.mode === 'raw' && (nodePing || rawPing !== undefined)
-    this.#heartbeat = new Heartbeat(
+    const { options, user, hooks } = this.#config
+    const raw = options.mode === 'raw'
+    const rawPing = user.raw?.ping
+    const nodePing = raw && typeof socket.ping === 'function'
+    const sendPings = raw && (nodePing || !!rawPing)
+    this.#heartbeat = startHeartbeat(
       this.#clock,
       // Raw mode without a way to ping can only watch for silence if the app opts in.
-      { ...heartbeat, enabled: heartbeat.enabled && (options.mode === 'protocol' || sendPings) },
+      { ...heartbeat, enabled: heartbeat.enabled && (!raw || sendPings) },
       {
-        ping: (n) => {
-          if (options.mode === 'protocol') this.send(encode({ t: 'ping', n }))
-          else if (nodePing) socket.ping!()
-          else if (rawPing) this.send(rawPing())
-        },
-        dead: () =>
-          this.#fail('heartbeat-timeout', new MooringError('TIMEOUT', 'no sign of life from the server', { op: 'heartbeat' })),
-        rtt: (ms) => hooks.rtt(ms),
+        ping: (n) => (!raw ? this.send(encode({ t: 'ping', n })) : nodePing ? socket.ping!() : this.send(rawPing!())),
+        dead: () => this.#fail('heartbeat-timeout', new MooringError('TIMEOUT', 'heartbeat timed out', { op: 'heartbeat' })),
+        rtt: hooks.rtt,
       },
       sendPings,
     )
-    this.#heartbeat.start()
     hooks.opened(welcome)
   }
 
@@ -259,14 +225,14 @@ export class Link {
     if (this.#done) return
     this.#stop()
     // Do not wait for the peer: a half-open socket would never answer a closing handshake.
-    if (this.#socket) abandonSocket(this.#socket, ABANDON, loss.reason, true)
+    if (this.#socket) abandonSocket(this.#socket, ABANDON, loss.reason)
     this.#config.hooks.lost(loss)
   }
 
-  #stop(): void {
+  #stop(): Promise<void> {
     this.#done = true
-    this.#connectTimer.stop()
-    this.#authTimer.stop()
+    this.#timer.stop()
     this.#heartbeat?.stop()
+    return Promise.resolve()
   }
 }

@@ -112,7 +112,7 @@ function randomId(clock: Clock): string {
 
 export function resolveOptions(options: ClientOptions<any>): ResolvedOptions {
   if (typeof options?.url !== 'string' || !/^wss?:\/\//i.test(options.url))
-    throw new TypeError(`Mooring: \`url\` must be a ws:// or wss:// URL, got ${JSON.stringify(options?.url)}`)
+    throw new TypeError('`url` must be a ws:// or wss:// URL')
   const clock = options.clock ?? systemClock
   return {
     url: options.url,

@@ -8,7 +8,6 @@ import type {
   MessageInput,
   MessageName,
   MsgFrame,
-  PresenceFrame,
 } from '@mooring/protocol'
 import { Emitter } from './emitter.js'
 import { Timer, type Clock } from './clock.js'
@@ -26,14 +25,21 @@ export interface MessageMeta {
   from?: string
 }
 
-/** Messages between `from` and `to` (inclusive) will never arrive. */
+/**
+ * Messages from seq `from` to `to` (inclusive) will never arrive. `expired`: the server's
+ * history no longer reaches back that far. `epoch`: the server lost its history (a restart
+ * in memory mode) — `from` is the first seq of the old epoch that may be missing and `to`
+ * is absent, since nobody knows how far that epoch went.
+ */
 export interface GapEvent {
   room: string
   from: number
-  to: number
-  /** `epoch`: the server lost its history (restart); `expired`: the history no longer reaches back. */
+  to?: number
   reason: 'epoch' | 'expired'
 }
+
+/** Publishers remembered per room for end-to-end dedupe; the oldest is forgotten past this. */
+const MAX_PUBLISHERS = 1024
 
 export interface RoomEvents {
   state: (change: { state: RoomStatus; prev: RoomStatus; error?: MooringError }) => void
@@ -56,6 +62,17 @@ export interface RoomHost {
 
 type Handler = (data: any, meta: MessageMeta) => void
 
+/** Subscribe `handler` in a map of handler sets; returns the unsubscribe. Shared by rooms and the client. */
+export function addHandler<H>(handlers: Map<string, Set<H>>, type: string, handler: H): () => void {
+  let set = handlers.get(type)
+  if (!set) handlers.set(type, (set = new Set()))
+  set.add(handler)
+  return () => {
+    set.delete(handler)
+    if (!set.size) handlers.delete(type)
+  }
+}
+
 /**
  * A room as the app holds it: it joins on creation, rejoins after every reconnect with
  * `since` = the last seq it saw, drops replays it already has, and says `gap` before
@@ -69,6 +86,10 @@ export class Room<C extends Contract = LooseContract> extends Emitter<RoomEvents
   #holders = 1
   #epoch: string | undefined
   #lastSeq: number | undefined
+  /** Messages that arrived while (re)joining: the replay, held until `joined` says what it covers. */
+  #replay: MsgFrame[] | undefined
+  /** Highest message id delivered per publisher (`msg.src` → `msg.mid`). */
+  readonly #seen = new Map<string, number>()
   readonly #members = new Map<string, Member>()
   readonly #handlers = new Map<string, Set<Handler>>()
   readonly #host: RoomHost
@@ -97,25 +118,24 @@ export class Room<C extends Contract = LooseContract> extends Emitter<RoomEvents
 
   /** Resolves once joined; rejects if the join fails, the room is left, or `timeoutMs` passes. */
   ready(timeoutMs = 10_000): Promise<void> {
-    if (this.#status === 'joined') return Promise.resolve()
-    if (this.#status === 'failed') return Promise.reject(this.#error)
-    if (this.#status === 'left') return Promise.reject(new MooringError('NOT_JOINED', `left room ${this.name}`, { op: 'join' }))
     return new Promise((resolve, reject) => {
       const timer = new Timer(this.#host.clock)
-      const onState = ({ state }: { state: RoomStatus }) => {
-        if (state === 'joined') done(), resolve()
-        else if (state === 'failed') done(), reject(this.#error)
-        else if (state === 'left') done(), reject(new MooringError('NOT_JOINED', `left room ${this.name}`, { op: 'join' }))
-      }
-      const done = () => {
+      // True once settled: joined, failed or left (joining and leaving still wait).
+      const settle = (): boolean => {
+        const status = this.#status
+        if (status === 'joining' || status === 'leaving') return false
+        off()
         timer.stop()
-        this.off('state', onState)
+        if (status === 'joined') resolve()
+        else reject(status === 'failed' ? this.#error : this.#notJoined('join'))
+        return true
       }
-      this.on('state', onState)
-      timer.start(timeoutMs, () => {
-        done()
-        reject(new MooringError('TIMEOUT', `room ${this.name} not joined within ${timeoutMs} ms`, { op: 'join' }))
-      })
+      const off = this.on('state', settle)
+      if (!settle())
+        timer.start(timeoutMs, () => {
+          off()
+          reject(new MooringError('TIMEOUT', `room ${this.name}: no join in ${timeoutMs} ms`, { op: 'join' }))
+        })
     })
   }
 
@@ -126,27 +146,18 @@ export class Room<C extends Contract = LooseContract> extends Emitter<RoomEvents
 
   /** Handle room messages of `type`; returns the unsubscribe. */
   onMessage<K extends MessageName<C>>(type: K, handler: (data: MessageData<C, K>, meta: MessageMeta) => void): () => void {
-    let set = this.#handlers.get(type)
-    if (!set) this.#handlers.set(type, (set = new Set()))
-    set.add(handler)
-    return () => {
-      set.delete(handler)
-      if (set.size === 0) this.#handlers.delete(type)
-    }
+    return addHandler(this.#handlers, type, handler)
   }
 
   /** Publish to everyone in the room. Resolves on the server's ack (reliable by default). */
   publish<K extends MessageName<C>>(type: K, data: MessageInput<C, K>, options: SendOptions = {}): Promise<void> {
-    if (this.#status === 'left' || this.#status === 'failed')
-      return Promise.reject(new MooringError('NOT_JOINED', `room ${this.name} is ${this.#status}`, { op: 'publish' }))
+    if (this.#status === 'left' || this.#status === 'failed') return Promise.reject(this.#notJoined('publish'))
     return this.#host.publish(this.name, type, data, options)
   }
 
   /** Let go of the room. It is left when the last holder lets go. */
   leave(): void {
-    if (this.#holders === 0) return
-    this.#holders--
-    if (this.#holders === 0) this.#host.release(this)
+    if (this.#holders && !--this.#holders) this.#host.release(this)
   }
 
   // ---------------------------------------------------------------- driven by the client
@@ -168,59 +179,70 @@ export class Room<C extends Contract = LooseContract> extends Emitter<RoomEvents
     return frame
   }
 
+  /** @internal Move to `status`; `left` forgets the members, `failed` records why. */
+  setStatus(status: RoomStatus, error?: MooringError): void {
+    const prev = this.#status
+    if (status === 'left') this.#members.clear()
+    if (status === 'left' || status === 'failed') this.#replay = undefined
+    if (error) this.#error = error
+    if (prev === status) return
+    this.#status = status
+    this.emit('state', error ? { state: status, prev, error } : { state: status, prev })
+  }
+
   /** @internal */
   joined(frame: JoinedFrame): void {
-    const prevSeq = this.#lastSeq
-    if (prevSeq !== undefined && !frame.recovered) {
-      // The app hears about the hole before anything that comes after it.
-      if (frame.epoch !== this.#epoch) this.emit('gap', { room: this.name, from: 1, to: frame.seq, reason: 'epoch' })
-      else if (frame.seq > prevSeq) this.emit('gap', { room: this.name, from: prevSeq + 1, to: frame.seq, reason: 'expired' })
+    const replay = this.#replay ?? []
+    this.#replay = undefined
+    if (this.#lastSeq === undefined || this.#epoch === undefined) {
+      // First join: the room starts for us now.
+      this.#epoch = frame.epoch
+      this.#lastSeq = frame.seq
+    } else if (frame.epoch !== this.#epoch) {
+      // The server lost the old epoch: whatever came after lastSeq in it is gone for good.
+      this.#gap(this.#lastSeq + 1, undefined, 'epoch')
+      this.#epoch = frame.epoch
+      this.#lastSeq = 0
     }
-    // Replayed messages came before `joined`, so its seq is where the room stands now.
-    this.#epoch = frame.epoch
-    this.#lastSeq = frame.seq
-    this.#replacePresence(frame.presence)
-    this.#setStatus('joined')
-  }
-
-  /** @internal */
-  failed(error: MooringError): void {
-    this.#error = error
-    this.#setStatus('failed')
-  }
-
-  /** @internal The link dropped: we will rejoin. */
-  suspended(): void {
-    if (this.#status === 'joined') this.#setStatus('joining')
-  }
-
-  /** @internal */
-  leaving(): void {
-    this.#setStatus('leaving')
-  }
-
-  /** @internal */
-  left(): void {
-    this.#members.clear()
-    this.#setStatus('left')
+    // The app hears about every hole before anything that comes after it.
+    for (const msg of replay) if (msg.epoch === this.#epoch) this.#accept(msg)
+    if (frame.seq > this.#lastSeq) {
+      this.#gap(this.#lastSeq + 1, frame.seq, 'expired')
+      this.#lastSeq = frame.seq
+    }
+    // A rejoin brings the full list: report the difference, so no ghost stays and no arrival is missed.
+    const ids = new Set(frame.presence.map((member) => member.id))
+    this.presenceDiff(frame.presence, [...this.#members.keys()].filter((id) => !ids.has(id)), true)
+    this.setStatus('joined')
   }
 
   /** @internal */
   message(frame: MsgFrame): void {
-    if (this.#status === 'left' || this.#status === 'failed') return
-    if (this.#epoch !== undefined && frame.epoch !== this.#epoch) {
-      if (this.#status !== 'joined') return
-      // A new epoch mid-stream: the server lost history under us.
-      this.emit('gap', { room: this.name, from: 1, to: frame.seq - 1, reason: 'epoch' })
+    if (this.#status !== 'joined' && this.#status !== 'joining') return
+    // While (re)joining this is the replay; `joined` decides what of it is new.
+    if (this.#status !== 'joined') return void (this.#replay ??= []).push(frame)
+    if (frame.epoch !== this.#epoch) {
+      // A new epoch on a live link: the server lost its history under us.
+      this.#gap((this.#lastSeq ?? 0) + 1, undefined, 'epoch')
       this.#epoch = frame.epoch
-      this.#lastSeq = frame.seq - 1
+      this.#lastSeq = 0
     }
-    const last = this.#lastSeq
-    if (last !== undefined && frame.seq <= last) return // a replay we already have
-    if (last !== undefined && frame.seq > last + 1)
-      this.emit('gap', { room: this.name, from: last + 1, to: frame.seq - 1, reason: 'expired' })
+    this.#accept(frame)
+  }
+
+  #accept(frame: MsgFrame): void {
+    const last = this.#lastSeq ?? 0
+    if (frame.seq <= last) return // a replay we already have
+    if (frame.seq > last + 1) this.#gap(last + 1, frame.seq - 1, 'expired')
     this.#lastSeq = frame.seq
-    this.#epoch ??= frame.epoch
+    const { src, mid } = frame
+    if (src !== undefined && mid !== undefined) {
+      // A resend that a restarted server could not recognise: same publisher, same id.
+      if (mid <= (this.#seen.get(src) ?? 0)) return
+      this.#seen.delete(src)
+      this.#seen.set(src, mid)
+      if (this.#seen.size > MAX_PUBLISHERS) this.#seen.delete(this.#seen.keys().next().value!)
+    }
     const handlers = this.#handlers.get(frame.type)
     if (!handlers) return
     const meta: MessageMeta = { room: this.name, seq: frame.seq, epoch: frame.epoch }
@@ -230,32 +252,26 @@ export class Room<C extends Contract = LooseContract> extends Emitter<RoomEvents
     })
   }
 
-  /** @internal */
-  presenceDiff(frame: PresenceFrame): void {
-    for (const id of frame.leaves) {
-      const member = this.#members.get(id)
-      if (member && this.#members.delete(id)) this.emit('leave', member)
+  /** @internal Apply presence changes; `onlyNew` announces only members not already known (a rejoin's full list). */
+  presenceDiff(joins: Member[], leaves: string[], onlyNew?: boolean): void {
+    const members = this.#members
+    for (const id of leaves) {
+      const member = members.get(id)
+      if (member && members.delete(id)) this.emit('leave', member)
     }
-    for (const member of frame.joins) {
-      this.#members.set(member.id, member)
-      this.emit('join', member)
+    for (const member of joins) {
+      const known = members.has(member.id)
+      members.set(member.id, member)
+      if (!onlyNew || !known) this.emit('join', member)
     }
     this.emit('presence', this.presence())
   }
 
-  #replacePresence(members: Member[]): void {
-    const next = new Map(members.map((m) => [m.id, m]))
-    // A rejoin brings the full list: report the difference, so no ghost stays and no arrival is missed.
-    for (const [id, member] of this.#members) if (!next.has(id)) this.#members.delete(id) && this.emit('leave', member)
-    for (const [id, member] of next) if (!this.#members.has(id)) this.#members.set(id, member) && this.emit('join', member)
-    for (const [id, member] of next) this.#members.set(id, member)
-    this.emit('presence', this.presence())
+  #gap(from: number, to: number | undefined, reason: GapEvent['reason']): void {
+    this.emit('gap', to === undefined ? { room: this.name, from, reason } : { room: this.name, from, to, reason })
   }
 
-  #setStatus(status: RoomStatus): void {
-    const prev = this.#status
-    if (prev === status) return
-    this.#status = status
-    this.emit('state', status === 'failed' ? { state: status, prev, error: this.#error! } : { state: status, prev })
+  #notJoined(op: string): MooringError {
+    return new MooringError('NOT_JOINED', `room ${this.name} is ${this.#status}`, { op })
   }
 }

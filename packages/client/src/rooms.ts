@@ -17,20 +17,19 @@ export interface RoomsHost extends Omit<RoomHost, 'release'> {
  */
 export class Rooms {
   readonly #rooms = new Map<string, Room<any>>()
-  /** Outstanding join/leave refs. */
-  readonly #refs = new Map<number, { room: Room<any>; kind: 'join' | 'leave' }>()
+  /** Outstanding join/leave refs of the current link. */
+  readonly #refs = new Map<number, { room: Room<any>; join: boolean }>()
   readonly #host: RoomsHost
   readonly #roomHost: RoomHost
+  readonly #rejoinTimer: Timer
   #nextRef = 0
-  #rejoin: { pending: Set<number>; timer: Timer; done: () => void } | undefined
+  /** Set while a rejoin waits for its `joined` answers. */
+  #rejoined: (() => void) | undefined
 
   constructor(host: RoomsHost) {
     this.#host = host
     this.#roomHost = { ...host, release: (room) => this.#release(room) }
-  }
-
-  get size(): number {
-    return this.#rooms.size
+    this.#rejoinTimer = new Timer(host.clock)
   }
 
   list(): Room<any>[] {
@@ -43,7 +42,7 @@ export class Rooms {
     if (existing && existing.state !== 'leaving' && existing.state !== 'left') return existing.hold()
     const room = new Room(name, meta, this.#roomHost)
     this.#rooms.set(name, room)
-    if (this.#host.linkOpen()) this.#sendJoin(room)
+    if (this.#host.linkOpen()) this.#send(room, true)
     return room
   }
 
@@ -52,97 +51,62 @@ export class Rooms {
    * have answered — or after `timeoutMs`, so one silent room cannot hold the client back.
    */
   rejoinAll(timeoutMs: number, done: () => void): void {
-    this.#cancelRejoin()
-    const pending = new Set<number>()
-    for (const room of this.#rooms.values()) {
-      if (room.state === 'failed') continue
-      pending.add(this.#sendJoin(room))
-    }
-    if (pending.size === 0) return done()
-    const timer = new Timer(this.#host.clock)
-    this.#rejoin = { pending, timer, done }
-    timer.start(timeoutMs, () => this.#finishRejoin())
+    this.#rejoined = done
+    for (const room of this.#rooms.values()) if (room.state !== 'failed') this.#send(room, true)
+    this.#rejoinTimer.start(timeoutMs, () => this.#finishRejoin(true))
+    this.#finishRejoin(false)
   }
 
   /** The link dropped: every membership is gone on the server side. */
   connectionLost(): void {
-    this.#cancelRejoin()
-    for (const [ref, { room, kind }] of this.#refs) {
-      this.#refs.delete(ref)
-      if (kind === 'leave') this.#forget(room)
-    }
-    for (const room of this.#rooms.values()) room.suspended()
+    this.#rejoined = undefined
+    this.#rejoinTimer.stop()
+    for (const { room, join } of this.#refs.values()) if (!join) this.#forget(room)
+    this.#refs.clear()
+    for (const room of this.#rooms.values()) if (room.state === 'joined') room.setStatus('joining')
   }
 
   /** Route a room frame. Returns false for frames that are not about rooms. */
   onFrame(frame: ServerFrame): boolean {
-    switch (frame.t) {
-      case 'msg':
-        this.#rooms.get(frame.room)?.message(frame)
-        return true
-      case 'presence':
-        this.#rooms.get(frame.room)?.presenceDiff(frame)
-        return true
-      case 'joined': {
-        const entry = this.#settle(frame.ref)
-        if (entry?.kind === 'join') entry.room.joined(frame)
-        return true
-      }
-      case 'left': {
-        const entry = this.#settle(frame.ref)
-        if (entry) this.#forget(entry.room)
-        return true
-      }
-      case 'error': {
-        if (frame.ref === undefined || !this.#refs.has(frame.ref)) return false
-        const entry = this.#settle(frame.ref)!
-        const error = new MooringError(frame.code as MooringError['code'], frame.message, { op: entry.kind, details: frame.details })
-        if (entry.kind === 'join') entry.room.failed(error)
-        else this.#forget(entry.room)
-        return true
-      }
-      default:
-        return false
-    }
+    const t = frame.t
+    if (t === 'msg') this.#rooms.get(frame.room)?.message(frame)
+    else if (t === 'presence') this.#rooms.get(frame.room)?.presenceDiff(frame.joins, frame.leaves)
+    else if ((t === 'joined' || t === 'left' || t === 'error') && frame.ref !== undefined && this.#refs.has(frame.ref)) {
+      const { room, join } = this.#refs.get(frame.ref)!
+      this.#refs.delete(frame.ref)
+      if (t === 'joined' && join) room.joined(frame)
+      else if (t === 'error' && join)
+        room.setStatus('failed', new MooringError(frame.code as MooringError['code'], frame.message, { op: 'join', details: frame.details }))
+      else if (!join) this.#forget(room)
+      this.#finishRejoin(false)
+    } else return t === 'joined' || t === 'left'
+    return true
   }
 
-  #sendJoin(room: Room<any>): number {
+  #send(room: Room<any>, join: boolean): void {
     const ref = ++this.#nextRef
-    this.#refs.set(ref, { room, kind: 'join' })
-    this.#host.write(room.joinFrame(ref))
-    return ref
+    this.#refs.set(ref, { room, join })
+    this.#host.write(join ? room.joinFrame(ref) : { t: 'leave', ref, room: room.name })
   }
 
   #release(room: Room<any>): void {
     if (this.#rooms.get(room.name) !== room) return
     if (!this.#host.linkOpen() || room.state === 'failed') return this.#forget(room)
-    room.leaving()
-    const ref = ++this.#nextRef
-    this.#refs.set(ref, { room, kind: 'leave' })
-    this.#host.write({ t: 'leave', ref, room: room.name })
+    room.setStatus('leaving')
+    this.#send(room, false)
   }
 
   #forget(room: Room<any>): void {
     if (this.#rooms.get(room.name) === room) this.#rooms.delete(room.name)
-    room.left()
+    room.setStatus('left')
   }
 
-  #settle(ref: number): { room: Room<any>; kind: 'join' | 'leave' } | undefined {
-    const entry = this.#refs.get(ref)
-    this.#refs.delete(ref)
-    if (this.#rejoin?.pending.delete(ref) && this.#rejoin.pending.size === 0) queueMicrotask(() => this.#finishRejoin())
-    return entry
-  }
-
-  #finishRejoin(): void {
-    const rejoin = this.#rejoin
-    if (!rejoin) return
-    this.#cancelRejoin()
-    rejoin.done()
-  }
-
-  #cancelRejoin(): void {
-    this.#rejoin?.timer.stop()
-    this.#rejoin = undefined
+  /** Call the rejoin's `done` once no join is outstanding, or at once when `force`d by the timeout. */
+  #finishRejoin(force: boolean): void {
+    const done = this.#rejoined
+    if (!done || (!force && [...this.#refs.values()].some((entry) => entry.join))) return
+    this.#rejoined = undefined
+    this.#rejoinTimer.stop()
+    done()
   }
 }

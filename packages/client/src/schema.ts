@@ -5,27 +5,15 @@ export type SchemaKind = 'event' | 'message' | 'request' | 'reply'
 
 /** The schema the contract declares for `type`, if any. A loose contract declares none. */
 export function schemaFor(contract: Partial<Contract> | undefined, kind: SchemaKind, type: string): AnySchema | undefined {
-  if (!contract) return undefined
-  const own = <T>(record: Record<string, T> | undefined) =>
-    record && Object.prototype.hasOwnProperty.call(record, type) ? record[type] : undefined
-  switch (kind) {
-    case 'event':
-      return own(contract.events)
-    case 'message':
-      return own(contract.messages)
-    case 'request':
-      return own(contract.requests)?.request
-    case 'reply':
-      return own(contract.requests)?.reply
-  }
+  const group: Record<string, any> | undefined =
+    kind === 'event' ? contract?.events : kind === 'message' ? contract?.messages : contract?.requests
+  // Own keys only: a type named `constructor` or `__proto__` must not find Object's.
+  const entry = group && Object.hasOwn(group, type) ? group[type] : undefined
+  return kind === 'request' || kind === 'reply' ? entry?.[kind] : entry
 }
 
 function invalid(kind: SchemaKind, type: string, issues: ReadonlyArray<StandardIssue>, op: string): MooringError {
-  const summary = issues
-    .slice(0, 3)
-    .map((i) => i.message)
-    .join('; ')
-  return new MooringError('INVALID_PAYLOAD', `invalid ${kind} "${type}": ${summary}`, { op, details: { type, kind, issues } })
+  return new MooringError('INVALID_PAYLOAD', `invalid ${kind} ${type}: ${issues[0]?.message}`, { op, details: { type, kind, issues } })
 }
 
 /**

@@ -36,7 +36,7 @@ export interface TransportOptions {
 }
 
 const OPEN = 1
-const NOOP = () => {}
+export const NOOP = (): void => {}
 
 /**
  * Which constructor to use, decided per attempt (not at import) so a WebSocket installed
@@ -51,7 +51,7 @@ export function resolveWebSocket(options: TransportOptions): WebSocketConstructo
   const iso = IsomorphicWebSocket as unknown as WebSocketConstructor | null
   if (wantsNodeOptions && iso && iso !== global) return iso
   const ctor = global ?? iso
-  if (!ctor) throw new TypeError('No WebSocket implementation: pass `WebSocket` in the client options')
+  if (!ctor) throw new TypeError('no WebSocket: pass `WebSocket` in the options')
   return ctor
 }
 
@@ -68,21 +68,22 @@ export function openSocket(options: TransportOptions): SocketLike {
 /**
  * Let go of a socket without waiting for it: detach every handler, swallow late errors
  * (ws emits 'error' on an aborted handshake, and an unhandled one would crash Node), then
- * close. A half-open socket is terminated outright — a closing handshake would wait on a
- * peer that is not there.
+ * close (`ws`: terminate outright — a closing handshake would wait on a peer that may not
+ * be there). Resolves at once, for callers that return it as their own completion.
  */
-export function abandonSocket(socket: SocketLike, code: number, reason: string, hard: boolean): void {
+export function abandonSocket(socket: SocketLike, code: number, reason: string): Promise<void> {
   socket.onopen = null
   socket.onmessage = null
   socket.onclose = null
   socket.onerror = NOOP
   socket.removeAllListeners?.('pong')
   try {
-    if (hard && socket.terminate) socket.terminate()
+    if (socket.terminate) socket.terminate()
     else socket.close(code, reason)
   } catch {
     // Closing an already closed or failed socket may throw on some runtimes; it is gone either way.
   }
+  return Promise.resolve()
 }
 
 export function isOpen(socket: SocketLike): boolean {

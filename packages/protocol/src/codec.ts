@@ -55,53 +55,52 @@ function fail(message: string): { ok: false; code: 'PROTOCOL'; message: string }
   return { ok: false, code: 'PROTOCOL', message }
 }
 
-function parse(wire: Wire): { ok: true; value: Record<string, unknown> } | { ok: false; code: 'PROTOCOL'; message: string } {
+/** The frame as a plain object (a binary frame's payload becomes its `data`), or why it is not one. */
+function parse(wire: Wire): Record<string, unknown> | string {
   let value: unknown
   let payload: Uint8Array | undefined
   try {
     if (typeof wire === 'string') {
       value = JSON.parse(wire)
     } else {
-      if (wire.length < 4) return fail('binary frame shorter than its header length')
-      const headerLength = new DataView(wire.buffer, wire.byteOffset, wire.byteLength).getUint32(0)
-      if (headerLength > wire.length - 4) return fail('binary frame header length exceeds the frame')
+      const headerLength = wire.length < 4 ? -1 : new DataView(wire.buffer, wire.byteOffset, wire.byteLength).getUint32(0)
+      if (headerLength < 0 || headerLength > wire.length - 4) return 'bad binary header length'
       value = JSON.parse(decoder.decode(wire.subarray(4, 4 + headerLength)))
       // Copy so the payload does not pin (or alias) the socket's receive buffer.
       payload = wire.slice(4 + headerLength)
     }
   } catch {
-    return fail('frame is not valid JSON')
+    return 'not JSON'
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return fail('frame is not a JSON object')
-  const obj = value as Record<string, unknown>
-  if (payload) obj.data = payload
-  return { ok: true, value: obj }
+  if (!isObject(value) || Array.isArray(value)) return 'not a JSON object'
+  if (payload) value.data = payload
+  return value
 }
 
 type Check = (v: unknown) => boolean
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null
 const str: Check = (v) => typeof v === 'string'
-const int: Check = (v) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0
+const int: Check = (v) => Number.isSafeInteger(v) && (v as number) >= 0
 const bool: Check = (v) => typeof v === 'boolean'
 const any: Check = () => true
 const opt =
   (c: Check): Check =>
   (v) =>
     v === undefined || c(v)
-const member: Check = (v) => {
-  if (typeof v !== 'object' || v === null) return false
-  const m = v as Record<string, unknown>
-  return str(m.id) && int(m.joinedAt) && opt(str)(m.user)
-}
 const arrayOf =
   (c: Check): Check =>
   (v) =>
     Array.isArray(v) && v.every(c)
+/** The key of `shape` whose value fails its check, if any. */
+const badKey = (shape: Shape, v: Record<string, unknown>): string | undefined => Object.keys(shape).find((k) => !shape[k]!(v[k]))
 const obj =
-  (shape: Record<string, Check>): Check =>
+  (shape: Shape): Check =>
   (v) =>
-    typeof v === 'object' && v !== null && Object.entries(shape).every(([k, c]) => c((v as Record<string, unknown>)[k]))
+    isObject(v) && !badKey(shape, v)
+const member = obj({ id: str, joinedAt: int, user: opt(str) })
 
-type Shapes = Record<string, Record<string, Check>>
+type Shape = Record<string, Check>
+type Shapes = Record<string, Shape>
 const liveness = { ping: { n: int }, pong: { n: int } }
 
 /** Field checks per frame kind a server accepts. `data` is the contract's to check. */
@@ -129,7 +128,7 @@ const serverShapes: Shapes = {
   ack: { id: int },
   reply: { id: int, data: any },
   error: { id: opt(int), ref: opt(int), code: str, message: str, details: any },
-  msg: { room: str, epoch: str, seq: int, type: str, data: any, from: opt(str) },
+  msg: { room: str, epoch: str, seq: int, type: str, data: any, from: opt(str), src: opt(str), mid: opt(int) },
   evt: { type: str, data: any },
   presence: { room: str, joins: arrayOf(member), leaves: arrayOf(str) },
   goaway: { retryAfterMs: int, reason: opt(str) },
@@ -137,18 +136,16 @@ const serverShapes: Shapes = {
 }
 
 function decodeAs<F extends Frame>(wire: Wire, shapes: Shapes, maxBytes: number): DecodeResult<F> {
-  const size = typeof wire === 'string' ? wire.length : wire.length
+  const size = wire.length
   // String length undercounts UTF-8 bytes by at most 3x; the exact check happens at the socket.
   if (size > maxBytes) return { ok: false, code: 'TOO_BIG', message: `frame of ${size} bytes exceeds ${maxBytes}` }
-  const parsed = parse(wire)
-  if (!parsed.ok) return parsed
-  const t = parsed.value.t
+  const value = parse(wire)
+  if (typeof value === 'string') return fail(value)
+  const t = value.t
   const shape = typeof t === 'string' && Object.hasOwn(shapes, t) ? shapes[t]! : undefined
   if (!shape) return fail(`unknown frame kind ${JSON.stringify(String(t)).slice(0, 40)}`)
-  for (const key in shape) {
-    if (!shape[key]!(parsed.value[key])) return fail(`${t}.${key} has the wrong type`)
-  }
-  return { ok: true, frame: parsed.value as unknown as F }
+  const key = badKey(shape, value)
+  return key ? fail(`${t}.${key} has the wrong type`) : { ok: true, frame: value as unknown as F }
 }
 
 /** Decode a frame sent by a client (what a server receives). */
