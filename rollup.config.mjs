@@ -81,6 +81,20 @@ function intoEntryChunk(entry, name) {
   }
 }
 
+/**
+ * The entry points of a package: every `source` condition in its exports map, named after
+ * the file its `import` condition points at (`./dist/indexeddb.js` → `indexeddb`).
+ */
+function entriesOf(dir, pkg) {
+  const entries = {}
+  for (const target of Object.values(pkg.exports ?? {})) {
+    if (typeof target !== 'object' || !target.source) continue
+    const name = target.import.default.replace(/^\.\/dist\//, '').replace(/\.js$/, '')
+    entries[name] = join(dir, target.source)
+  }
+  return entries
+}
+
 function packageConfigs(dir) {
   const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'))
   const entry = join(dir, 'src/index.ts')
@@ -92,6 +106,7 @@ function packageConfigs(dir) {
   // A clean dist each build: a file left from an older layout would still be published.
   rmSync(join(dir, 'dist'), { recursive: true, force: true })
   const external = externalFor(pkg)
+  const entries = entriesOf(dir, pkg)
   const cli = join(dir, 'src/cli.ts')
   const hasCli = pkg.bin && existsSync(cli)
   if (pkg.bin && !hasCli) console.warn(`[build] ${pkg.name}: declares a bin but has no src/cli.ts`)
@@ -99,7 +114,7 @@ function packageConfigs(dir) {
   const js = () => [esbuild({ target: TARGET, tsconfig: 'tsconfig.json', jsx: 'automatic' })]
   const configs = [
     {
-      input: hasCli ? { index: entry, cli } : { index: entry },
+      input: hasCli ? { ...entries, cli } : entries,
       external,
       plugins: [stripHashbang(), ...js(), hasCli && executable('cli.js')].filter(Boolean),
       output: {
@@ -113,22 +128,24 @@ function packageConfigs(dir) {
         banner: (chunk) => (chunk.isEntry && chunk.name === 'cli' ? HASHBANG : ''),
       },
     },
-    {
-      input: entry,
-      external,
-      plugins: js(),
-      output: { file: join(dir, 'dist/index.cjs'), format: 'cjs', exports: 'named', interop: 'auto' },
-    },
-    {
-      input: entry,
-      external,
-      plugins: [dts({ tsconfig: 'tsconfig.json', compilerOptions: { noEmit: false } })],
-      // .d.cts so `require` consumers get declarations that TypeScript reads as CommonJS.
-      output: [
-        { file: join(dir, 'dist/index.d.ts'), format: 'es' },
-        { file: join(dir, 'dist/index.d.cts'), format: 'es' },
-      ],
-    },
+    ...Object.entries(entries).flatMap(([name, input]) => [
+      {
+        input,
+        external,
+        plugins: js(),
+        output: { file: join(dir, `dist/${name}.cjs`), format: 'cjs', exports: 'named', interop: 'auto' },
+      },
+      {
+        input,
+        external,
+        plugins: [dts({ tsconfig: 'tsconfig.json', compilerOptions: { noEmit: false } })],
+        // .d.cts so `require` consumers get declarations that TypeScript reads as CommonJS.
+        output: [
+          { file: join(dir, `dist/${name}.d.ts`), format: 'es' },
+          { file: join(dir, `dist/${name}.d.cts`), format: 'es' },
+        ],
+      },
+    ]),
   ]
 
   if (pkg.name === '@mooring/client') {

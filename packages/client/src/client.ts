@@ -28,6 +28,7 @@ import { addHandler, type Room } from './room.js'
 import { Rooms } from './rooms.js'
 import { checkPayload } from './schema.js'
 import { StatsRecorder, type ClientStats } from './stats.js'
+import { Persister } from './storage.js'
 
 /** Payload of every `state` event: where the connection is, where it was, and why. */
 export interface StateChange {
@@ -76,7 +77,6 @@ function needsProtocol(op: string): MooringError {
 /** The Mooring client. Create it with `createClient`. */
 export class MooringClient<C extends Contract = LooseContract> extends Emitter<ClientEvents> {
   readonly options: ResolvedOptions
-  readonly clientId: string
   readonly #user: ClientOptions<C>
   readonly #contract: Partial<Contract> | undefined
   readonly #raw: RawCodec | undefined
@@ -98,12 +98,14 @@ export class MooringClient<C extends Contract = LooseContract> extends Emitter<C
   #lastError: MooringError | undefined
   #closing: Promise<void> = Promise.resolve()
   #unsubscribeEnv: (() => void) | undefined
+  /** Until the stored outbox is loaded, sends and the first socket wait for it. */
+  #loading: Promise<void> | undefined
+  readonly #persister: Persister | undefined
 
   constructor(options: ClientOptions<C>) {
     super()
     this.options = resolveOptions(options)
     this.#user = options
-    this.clientId = this.options.clientId
     this.#contract = options.contract
     const clock = this.options.clock
     this.#raw = this.options.mode === 'raw' ? new RawCodec(options.raw) : undefined
@@ -120,7 +122,31 @@ export class MooringClient<C extends Contract = LooseContract> extends Emitter<C
         this.#stats.c.dropped++
         this.emit('drop', event)
       },
+      changed: () => this.#persister?.changed(),
     })
+    const { storage } = options
+    if (storage) {
+      this.#persister = new Persister(
+        storage,
+        () => ({ clientId: this.clientId, nextId: this.#delivery.nextId, messages: this.#delivery.list() }),
+        (error) => this.emit('error', MooringError.from(error, 'INTERNAL', 'storage')),
+      )
+      this.#loading = storage.load().then(
+        (stored) => {
+          // The stored id wins over a random one, so the server dedupes what we resend;
+          // an explicit `clientId` option that differs means the stored messages are not ours.
+          if (stored && (options.clientId === undefined || options.clientId === stored.clientId)) {
+            this.options.clientId = stored.clientId
+            this.#delivery.restore(stored.messages, stored.nextId)
+          }
+          this.#loading = undefined
+        },
+        (error) => {
+          this.#loading = undefined
+          this.emit('error', MooringError.from(error, 'INTERNAL', 'storage'))
+        },
+      )
+    }
     this.#rooms = new Rooms({
       clock,
       linkOpen: () => this.#state.status === 'open' && !!this.#link,
@@ -152,6 +178,16 @@ export class MooringClient<C extends Contract = LooseContract> extends Emitter<C
   /** True once connected, authenticated, rejoined and flushed, until the connection is lost. */
   get ready(): boolean {
     return this.#ready
+  }
+
+  /** Stable id of this client: random, given in the options, or restored from storage. */
+  get clientId(): string {
+    return this.options.clientId
+  }
+
+  /** Resolves once the outbox as it is now is saved (immediately without `storage`). */
+  persisted(): Promise<void> {
+    return (this.#loading ?? Promise.resolve()).then(() => this.#persister?.idle())
   }
 
   /** Reliable messages waiting for their ack, in send order. */
@@ -234,7 +270,10 @@ export class MooringClient<C extends Contract = LooseContract> extends Emitter<C
   ): Promise<T> {
     return observed(
       new Promise<T>((resolve, reject) => {
-        const proceed = (value: unknown) => next(value).then(resolve, reject)
+        // Ids must come after the stored ones: hold new messages until the outbox is loaded
+        // (in call order, since every waiter chains on the same promise).
+        const proceed = (value: unknown) =>
+          (this.#loading ? this.#loading.then(() => next(value)) : next(value)).then(resolve, reject)
         if (!this.options.validateOutbound) return proceed(data)
         checkPayload(this.#contract, kind, type, data, op, proceed, reject)
       }),
@@ -378,7 +417,8 @@ export class MooringClient<C extends Contract = LooseContract> extends Emitter<C
       },
     })
     this.#link = link
-    void link.start()
+    if (this.#loading) void this.#loading.then(() => void (this.#link === link && link.start()))
+    else void link.start()
   }
 
   #onOpened(link: Link, welcome: WelcomeFrame | undefined): void {

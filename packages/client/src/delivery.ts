@@ -34,6 +34,8 @@ export interface DeliveryHost {
   /** Write to the live socket; false when there is none. */
   write(wire: Wire): boolean
   drop(event: DropEvent): void
+  /** The queued set changed (persistent storage saves it). */
+  changed?(): void
 }
 
 /** Something sent that waits for its answer (ack, reply or error). */
@@ -125,6 +127,7 @@ export class Delivery implements Outbox {
     this.#size++
     this.#bytes += message.bytes
     const queued = this.#track(id, { wire, queued: message }, message.expiresAt - now)
+    host.changed?.()
     if (ready) host.write(wire)
     return queued as Promise<void>
   }
@@ -137,6 +140,29 @@ export class Delivery implements Outbox {
     const reply = this.#track(id, entry, options.timeoutMs ?? 10_000, signal)
     entry.sent = this.#host.ready() && this.#host.write(entry.wire)
     return reply
+  }
+
+  /** The next id to hand out; persisted so a restart never reuses an id. */
+  get nextId(): number {
+    return this.#nextId + 1
+  }
+
+  /**
+   * Take back messages stored by an earlier run, with their ids (the server dedupes by
+   * them). Nobody awaits their promises any more; a drop is still reported by event.
+   */
+  restore(messages: OutboxMessage[], nextId: number): void {
+    const now = this.#host.clock.now()
+    for (const message of messages) {
+      if (this.#entries.has(message.id)) continue
+      const { id, type, data, room } = message
+      const wire = encode(room === undefined ? { t: 'send', id, type, data } : { t: 'pub', id, room, type, data })
+      this.#size++
+      this.#bytes += message.bytes
+      this.#track(id, { wire, queued: message }, message.expiresAt - now).catch(() => {})
+      this.#nextId = Math.max(this.#nextId, id)
+    }
+    this.#nextId = Math.max(this.#nextId, nextId - 1)
   }
 
   /** After every (re)connect, once rooms are rejoined: resend in the original order. */
@@ -201,6 +227,7 @@ export class Delivery implements Outbox {
     if (entry.queued) {
       this.#size--
       this.#bytes -= entry.queued.bytes
+      this.#host.changed?.()
     }
     if (error) entry.reject(error)
     else entry.resolve(value)

@@ -23,6 +23,7 @@ export type { Clock, TimerHandle } from './clock.js'
 export { browserEnvironment, quietEnvironment } from './environment.js'
 export type { Environment, LifecycleSignal } from './environment.js'
 export type { ClientStats } from './stats.js'
+export type { OutboxStorage, StoredOutbox } from './storage.js'
 export type { SocketLike, WebSocketConstructor } from './transport.js'
 // ErrorCode's values are the `code` strings of MooringError; import the object from
 // @mooring/protocol when needed — re-exporting it here would put it in every bundle.

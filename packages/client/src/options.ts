@@ -5,6 +5,7 @@ import type { CloseInfo } from './close-policy.js'
 import { defaultEnvironment, type Environment } from './environment.js'
 import { heartbeatDefaults, type HeartbeatOptions } from './heartbeat.js'
 import { outboxDefaults, type OutboxOptions } from './outbox.js'
+import type { OutboxStorage } from './storage.js'
 import type { WebSocketConstructor } from './transport.js'
 
 export interface ReconnectOptions extends BackoffOptions {
@@ -83,6 +84,12 @@ export interface ClientOptions<C extends Contract = LooseContract> {
   clock?: Clock
   /** Browser lifecycle signals; Node gets a quiet one. @default detected */
   environment?: Environment
+  /**
+   * Keep the outbox across page reloads and restarts: `indexedDBStorage()` from
+   * '@mooring/client/indexeddb', `fileStorage(path)` from '@mooring/client/node', or your own.
+   * The client id is stored too, so the server dedupes what is resent. @default none (memory)
+   */
+  storage?: OutboxStorage
   /** Stop the client when this signal aborts (the same as `close()`). @default none */
   signal?: AbortSignal
 }
