@@ -64,7 +64,8 @@ function serve(req: IncomingMessage, res: ServerResponse) {
   res.writeHead(200, {
     'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
     'content-length': size,
-    'cache-control': 'no-store',
+    // no-cache, not no-store: Chromium keeps no-store pages out of the back/forward cache.
+    'cache-control': 'no-cache',
   })
   createReadStream(file).pipe(res)
 }
