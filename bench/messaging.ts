@@ -6,7 +6,7 @@
 //   socket.io   socket.io-client ↔ socket.io server, websocket transport only (emit with ack)
 //
 //   node --expose-gc --import tsx --conditions=source bench/messaging.ts
-//   env: REPS (5), MESSAGES (100000), WINDOW (1000), ROUND_TRIPS (5000), IDLE (1000)
+//   env: REPS (5), MESSAGES (100000), WINDOW (1000), ROUND_TRIPS (5000), IDLE (1000), ONLY (all)
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
@@ -21,11 +21,16 @@ const WINDOW = Number(process.env.WINDOW ?? 1000)
 const ROUND_TRIPS = Number(process.env.ROUND_TRIPS ?? 5000)
 const IDLE = Number(process.env.IDLE ?? 1000)
 const HERE = dirname(fileURLToPath(import.meta.url))
-const tsx = createRequire(import.meta.url).resolve('tsx/cli')
+// The tsx loader in this process (not the tsx CLI, which would put the server in a grandchild).
+const tsxLoader = import.meta.resolve('tsx')
 const payload = (n: number) => ({ text: 'the quick brown fox jumps over', n }) // ~60 bytes as JSON
 
 function startServer(file: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [tsx, '--conditions=source', join(HERE, 'servers', file)], { stdio: ['ignore', 'pipe', 'inherit'] })
+  // PROFILE_DIR=/tmp/prof writes a CPU profile of each server (open it in Chrome DevTools).
+  const profile = process.env.PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.PROFILE_DIR}`] : []
+  const child = spawn(process.execPath, [...profile, '--import', tsxLoader, '--conditions=source', join(HERE, 'servers', file)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${file} did not start`)), 20_000)
     child.stdout!.on('data', (chunk: Buffer) => {
@@ -137,7 +142,9 @@ const contenders = {
   'socket.io': (sequential: boolean) => socketIoPeer(ioServer.url),
 } satisfies Record<string, (sequential: boolean) => Promise<Peer>>
 type Name = keyof typeof contenders
-const names = Object.keys(contenders) as Name[]
+// ONLY=protocol,ws runs a subset (for profiling); the ratios need `ws` in it.
+const only = process.env.ONLY?.split(',')
+const names = (Object.keys(contenders) as Name[]).filter((n) => !only || only.includes(n) || n === 'ws')
 const results = Object.fromEntries(names.map((n) => [n, { rate: [] as number[], p50: [] as number[], p99: [] as number[] }]))
 
 console.log(`messaging bench: ${MESSAGES} messages (window ${WINDOW}), ${ROUND_TRIPS} round trips, ${REPS} interleaved reps`)
@@ -169,11 +176,13 @@ for (const name of names) {
     `| ${name} | ${Math.round(rate).toLocaleString('en-US')} | ${(rate / base.rate).toFixed(2)} | ${median(r.p50).toFixed(0)} | ${p99.toFixed(0)} | ${(p99 / base.p99).toFixed(2)} | ${memory[name]!.heapKB.toFixed(1)} | ${memory[name]!.rssKB.toFixed(1)} |`,
   )
 }
-const rate = (n: Name) => median(results[n]!.rate)
-console.log(
+const rate = (n: Name) => median(results[n]?.rate ?? [NaN])
+if (names.length === 4) console.log(
   `\ntargets: raw ≥ 0.95× ws → ${(rate('raw') / base.rate).toFixed(2)}; protocol ≥ 0.85× ws → ${(rate('protocol') / base.rate).toFixed(2)};` +
     ` protocol ≥ 1.3× socket.io → ${(rate('protocol') / rate('socket.io')).toFixed(2)}; p99 ≤ 1.3× ws → protocol ${(median(results.protocol!.p99) / base.p99).toFixed(2)};` +
     ` ≤ 6 KB heap per idle protocol connection → ${memory.protocol!.heapKB.toFixed(1)}`,
 )
-for (const server of [wsServer, mooringServer, ioServer]) server.child.kill()
+// SIGINT lets a profiled server write its profile on the way out.
+for (const server of [wsServer, mooringServer, ioServer]) server.child.kill('SIGINT')
+await new Promise((resolve) => setTimeout(resolve, process.env.PROFILE_DIR ? 2000 : 0))
 process.exit(0)

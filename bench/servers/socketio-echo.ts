@@ -11,3 +11,6 @@ http.listen(0, '127.0.0.1', () => {
   const { port } = http.address() as { port: number }
   console.log(`listening on http://127.0.0.1:${port}`)
 })
+
+// Exit normally on SIGINT, so a --cpu-prof profile gets written.
+process.on('SIGINT', () => process.exit(0))

@@ -9,3 +9,6 @@ wss.on('listening', () => {
   const { port } = wss.address() as { port: number }
   console.log(`listening on ws://127.0.0.1:${port}/`)
 })
+
+// Exit normally on SIGINT, so a --cpu-prof profile gets written.
+process.on('SIGINT', () => process.exit(0))
