@@ -48,8 +48,16 @@ function fileFor(pathname: string): string | undefined {
   return undefined
 }
 
+/** What the `record` handler received, per `run` key, so a spec can ask the server side: GET /received?run=KEY. */
+const received = new Map<string, Array<{ clientId: string; i: number }>>()
+
 function serve(req: IncomingMessage, res: ServerResponse) {
-  const { pathname } = new URL(req.url ?? '/', 'http://localhost')
+  const { pathname, searchParams } = new URL(req.url ?? '/', 'http://localhost')
+  if (pathname === '/received') {
+    const body = JSON.stringify(received.get(searchParams.get('run') ?? '') ?? [])
+    res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(body)
+    return
+  }
   const file = fileFor(pathname)
   let size = -1
   try {
@@ -75,6 +83,12 @@ const mooring = createServer({ server: http, path: '/ws' })
 mooring.handle('echo', async (ctx, data) => {
   ctx.send('echo', data)
   return data
+})
+
+mooring.handle('record', (ctx, data: { run: string; i: number }) => {
+  let list = received.get(data.run)
+  if (!list) received.set(data.run, (list = []))
+  list.push({ clientId: ctx.session.clientId, i: data.i })
 })
 
 await new Promise<void>((done, fail) => {
