@@ -307,8 +307,11 @@ export class MooringClient<C extends Contract = LooseContract> extends Emitter<C
         this.#delivery.settle(frame.id, frame.data)
         return
       case 'error': {
-        const error = new MooringError(frame.code as MooringError['code'], frame.message, { op: 'server', details: frame.details })
-        if (frame.id !== undefined && this.#delivery.settle(frame.id, undefined, error)) return
+        const { id, code, details } = frame
+        const wait = (details as { retryAfterMs?: unknown } | undefined)?.retryAfterMs
+        if (id !== undefined && code === 'RATE_LIMITED' && this.#delivery.throttled(id, typeof wait === 'number' ? wait : 1000)) return
+        const error = new MooringError(code as MooringError['code'], frame.message, { op: 'server', details })
+        if (id !== undefined && this.#delivery.settle(id, undefined, error)) return
         this.#lastError = error
         this.emit('error', error)
         return
@@ -423,6 +426,8 @@ export class MooringClient<C extends Contract = LooseContract> extends Emitter<C
 
   #onOpened(link: Link, welcome: WelcomeFrame | undefined): void {
     if (welcome) this.#sessionId = welcome.sessionId
+    const { messagesPerSecond: perSecond, burst } = welcome?.limits ?? {}
+    this.#delivery.setRate(perSecond ? { perSecond, burst: burst ?? perSecond } : undefined)
     this.#restartHintMs = undefined
     this.#openedAt = this.options.clock.now()
     this.#dispatch({ type: 'opened' })

@@ -66,6 +66,11 @@ export class Delivery implements Outbox {
   readonly #host: DeliveryHost
   readonly #entries = new Map<number, Entry>()
   #nextId = 0
+  /** Set while writes wait: for the next token of the rate, or after a RATE_LIMITED. */
+  #pause: TimerHandle | undefined
+  #rate: { perSecond: number; burst: number } | undefined
+  #tokens = 0
+  #refilledAt = 0
   #size = 0
   #bytes = 0
 
@@ -126,9 +131,9 @@ export class Delivery implements Outbox {
     while (!fits()) this.#drop(this.list()[0]!.id, 'overflow')
     this.#size++
     this.#bytes += message.bytes
-    const queued = this.#track(id, { wire, queued: message }, message.expiresAt - now)
+    const queued = this.#track(id, { wire, queued: message, sent: false }, message.expiresAt - now)
     host.changed?.()
-    if (ready) host.write(wire)
+    this.#pump()
     return queued as Promise<void>
   }
 
@@ -138,7 +143,7 @@ export class Delivery implements Outbox {
     const id = ++this.#nextId
     const entry = { wire: encode({ t: 'req', id, type, data }), retryable: options.retryable, sent: false }
     const reply = this.#track(id, entry, options.timeoutMs ?? 10_000, signal)
-    entry.sent = this.#host.ready() && this.#host.write(entry.wire)
+    this.#pump()
     return reply
   }
 
@@ -159,23 +164,72 @@ export class Delivery implements Outbox {
       const wire = encode(room === undefined ? { t: 'send', id, type, data } : { t: 'pub', id, room, type, data })
       this.#size++
       this.#bytes += message.bytes
-      this.#track(id, { wire, queued: message }, message.expiresAt - now).catch(() => {})
+      this.#track(id, { wire, queued: message, sent: false }, message.expiresAt - now).catch(() => {})
       this.#nextId = Math.max(this.#nextId, id)
     }
     this.#nextId = Math.max(this.#nextId, nextId - 1)
   }
 
+  /**
+   * The server's announced message rate (`welcome.limits`): reliable messages and requests
+   * go out no faster, so a burst of sends waits in the outbox instead of being refused.
+   */
+  setRate(rate: { perSecond: number; burst: number } | undefined): void {
+    // A little under the server's own bucket: both refill continuously, but clocks differ.
+    this.#rate = rate && { perSecond: rate.perSecond * 0.9, burst: Math.max(1, rate.burst - 1) }
+    this.#tokens = this.#rate?.burst ?? 0
+    this.#refilledAt = this.#host.clock.now()
+  }
+
   /** After every (re)connect, once rooms are rejoined: resend in the original order. */
   flush(): void {
+    this.#pump()
+  }
+
+  /**
+   * The server refused queued message `id` as RATE_LIMITED (our pace and its limit
+   * disagreed). A reliable message is not dropped for that: wait `retryAfterMs`, then send
+   * it and everything queued after it again, in order (what the server already took, it
+   * acks again without handling twice).
+   */
+  throttled(id: number, retryAfterMs: number): boolean {
+    if (!this.#entries.get(id)?.queued) return false
+    let later = false
+    for (const [other, entry] of this.#entries) if ((later ||= other === id) && entry.queued) entry.sent = false
+    this.#wait(Math.max(retryAfterMs, 10))
+    return true
+  }
+
+  /** Write what may go now, in id order: unsent queued messages and requests, paced by the rate. */
+  #pump(): void {
     const host = this.#host
+    if (!host.ready() || this.#pause !== undefined) return
     for (const [id, entry] of this.#entries) {
-      if (entry.queued) {
-        if (!host.write(entry.wire)) return
-        if (host.raw) this.#settle(id)
-      } else if (!entry.sent) {
-        entry.sent = host.write(entry.wire)
-      }
+      if (entry.sent) continue
+      if (!this.#take()) return
+      if (!(entry.sent = host.write(entry.wire))) return
+      // Raw mode has no acks: written is as delivered as it gets.
+      if (entry.queued && host.raw) this.#settle(id)
     }
+  }
+
+  /** One token of the rate, or false (and a pump scheduled for when the next one is due). */
+  #take(): boolean {
+    const rate = this.#rate
+    if (!rate) return true
+    const now = this.#host.clock.now()
+    this.#tokens = Math.min(rate.burst, this.#tokens + ((now - this.#refilledAt) * rate.perSecond) / 1000)
+    this.#refilledAt = now
+    if (this.#tokens >= 1) return !!this.#tokens--
+    this.#wait(((1 - this.#tokens) * 1000) / rate.perSecond)
+    return false
+  }
+
+  #wait(ms: number): void {
+    this.#pause ??= this.#host.clock.setTimeout(() => {
+      this.#pause = undefined
+      this.#pump()
+    }, ms)
   }
 
   /** An ack, a reply or a server error for `id`; false when nothing waits for it. */
@@ -186,14 +240,17 @@ export class Delivery implements Outbox {
   /** The socket went away: what was sent and cannot be resent fails now. */
   connectionLost(): void {
     for (const [id, entry] of this.#entries) {
-      if (entry.queued || !entry.sent) continue
-      if (entry.retryable) entry.sent = false
+      if (entry.queued) entry.sent = false // resent by the next flush
+      else if (!entry.sent) continue
+      else if (entry.retryable) entry.sent = false
       else this.#settle(id, undefined, new MooringError('CONNECTION_CLOSED', 'connection lost', { op: 'request' }))
     }
   }
 
   /** The client stopped for good: nothing may be left waiting. */
   shutdown(error: MooringError): void {
+    if (this.#pause !== undefined) this.#host.clock.clearTimeout(this.#pause)
+    this.#pause = undefined
     for (const [id, entry] of this.#entries) if (!entry.queued) this.#settle(id, undefined, error)
     this.#dropAll('closed')
   }

@@ -82,6 +82,8 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 const str: Check = (v) => typeof v === 'string'
 const int: Check = (v) => Number.isSafeInteger(v) && (v as number) >= 0
 const bool: Check = (v) => typeof v === 'boolean'
+/** A finite positive number (rates may be fractional). */
+const positive: Check = (v) => typeof v === 'number' && v > 0 && Number.isFinite(v)
 const any: Check = () => true
 const opt =
   (c: Check): Check =>
@@ -121,7 +123,7 @@ const serverShapes: Shapes = {
     sessionId: str,
     resumed: bool,
     heartbeat: obj({ intervalMs: int, timeoutMs: int }),
-    limits: obj({ maxPayloadBytes: int }),
+    limits: obj({ maxPayloadBytes: int, messagesPerSecond: opt(positive), burst: opt(positive) }),
   },
   joined: { ref: int, room: str, epoch: str, seq: int, recovered: bool, presence: arrayOf(member) },
   left: { ref: int, room: str },

@@ -33,6 +33,10 @@ export interface HeartbeatSettings {
 export interface Limits {
   /** Largest frame the server accepts, in bytes. */
   maxPayloadBytes: number
+  /** Sustained application frames per second the server accepts from one connection (absent: no limit). */
+  messagesPerSecond?: number
+  /** Frames it accepts in a burst above that rate. */
+  burst?: number
 }
 
 // ---- client → server ----
