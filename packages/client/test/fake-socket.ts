@@ -12,6 +12,8 @@ export interface FakeServerOptions {
   /** Accept the TCP/upgrade stage automatically. @default true */
   autoOpen?: boolean
   heartbeat?: { intervalMs: number; timeoutMs: number }
+  /** Raw mode: frames are not the Mooring protocol; record them as they are. @default false */
+  raw?: boolean
 }
 
 export class FakeSocket implements SocketLike {
@@ -25,6 +27,8 @@ export class FakeSocket implements SocketLike {
   onerror: SocketLike['onerror'] = null
   /** Frames the client wrote, decoded. */
   readonly received: ClientFrame[] = []
+  /** Raw mode: frames the client wrote, as written. */
+  readonly rawReceived: Array<string | Uint8Array> = []
   /** When true the "network" swallows everything both ways (half-open). */
   blackholed = false
   closedBy: { code?: number; reason?: string } | undefined
@@ -38,6 +42,11 @@ export class FakeSocket implements SocketLike {
   send(data: string | Uint8Array): void {
     if (this.readyState !== 1) throw new Error('send on a socket that is not open')
     if (this.blackholed) return
+    if (this.server.options.raw) {
+      this.rawReceived.push(data)
+      this.server.onRaw?.(this, data)
+      return
+    }
     const decoded = decodeClientFrame(data)
     if (!decoded.ok) throw new Error(`client sent an invalid frame: ${decoded.message}`)
     this.received.push(decoded.frame)
@@ -98,9 +107,11 @@ export class FakeServer {
   /** Most sockets ever live at the same moment. */
   maxConcurrent = 0
   onHello: ((socket: FakeSocket, frame: ClientFrame & { t: 'hello' }) => boolean | void) | undefined
+  /** Raw mode: called for every frame the client writes. */
+  onRaw: ((socket: FakeSocket, data: string | Uint8Array) => void) | undefined
 
   constructor(options: FakeServerOptions = {}) {
-    this.options = { autoWelcome: true, autoOpen: true, heartbeat: { intervalMs: 25_000, timeoutMs: 10_000 }, ...options }
+    this.options = { autoWelcome: true, autoOpen: true, heartbeat: { intervalMs: 25_000, timeoutMs: 10_000 }, raw: false, ...options }
   }
 
   get WebSocket(): WebSocketConstructor {
