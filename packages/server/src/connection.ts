@@ -1,40 +1,15 @@
-import type { IncomingHttpHeaders } from 'node:http'
-import {
-  CloseCode,
-  decodeClientFrame,
-  ErrorCode,
-  PROTOCOL_VERSION,
-  toWire,
-  type ClientFrame,
-  type ErrorFrame,
-  type HelloFrame,
-  type JoinFrame,
-  type PubFrame,
-  type ReqFrame,
-  type SendFrame,
-  type ServerFrame,
-} from '@mooring/protocol'
+import type { Duplex } from 'node:stream'
+import { CloseCode, decodeClientFrame, ErrorCode, PROTOCOL_VERSION, toWire, type ClientFrame, type ErrorFrame, type HelloFrame, type Limits, type ServerFrame } from '@mooring/protocol'
 import { WebSocket, type RawData } from 'ws'
-import type { Outcome } from './dedupe.js'
+import { dispatch, type DispatchLink } from './dispatch.js'
 import { errorCodeOf, errorMessageOf } from './errors.js'
-import { checkPayload, type HandlerContext, type HandlerRegistry } from './handlers.js'
+import { ANONYMOUS, authenticatePeer, expiryDelayMs, type PeerInfo } from './handshake.js'
 import { Heartbeat } from './heartbeat.js'
-import type { Logger } from './logger.js'
-import type { MetricsSink } from './metrics.js'
-import { FrameGate, type AppFrame, type Middleware, type MiddlewareContext } from './middleware.js'
-import type { AuthResult, ResolvedOptions } from './options.js'
+import type { Hub } from './hub.js'
+import { FrameGate, type AppFrame, type MiddlewareContext } from './middleware.js'
 import { prepare, type Outbound } from './outbound.js'
-import { msgFrame, type RoomRegistry } from './rooms.js'
-import type { Session, SessionSocket, SessionStore } from './session.js'
-
-/** What the handshake knows about the peer before any frame arrives. */
-export interface PeerInfo {
-  headers: IncomingHttpHeaders
-  ip: string | undefined
-  origin: string | undefined
-  /** Token carried in a `mooring.auth.<base64url>` subprotocol entry. */
-  subprotocolToken: string | undefined
-}
+import type { Session, SessionSocket } from './session.js'
+import { WriteBatch } from './write-batch.js'
 
 /** A snapshot for `server.connections()`. */
 export interface ConnectionInfo {
@@ -48,19 +23,6 @@ export interface ConnectionInfo {
   rooms: string[]
 }
 
-/** The server internals a connection works with. */
-export interface Hub {
-  readonly options: ResolvedOptions
-  readonly sessions: SessionStore
-  readonly handlers: HandlerRegistry
-  readonly rooms: RoomRegistry
-  readonly metrics: MetricsSink
-  readonly logger: Required<Logger>
-  readonly middleware: readonly Middleware[]
-  authenticated(conn: Connection): void
-  closed(conn: Connection, code: number, reason: string): void
-}
-
 /** Frames held while `authenticate` runs, so a pipelining client loses nothing. */
 const MAX_QUEUED = 256
 /** Malformed frames tolerated from an authenticated peer before it is closed 4400. */
@@ -68,6 +30,10 @@ const MAX_PROTOCOL_ERRORS = 10
 
 /** How long a slow consumer closed 1013 has to read its backlog and the close frame before it is cut. */
 const SLOW_CLOSE_GRACE_MS = 2_000
+
+/** Shared send options: ws spreads them per send, so at least nothing is allocated here. */
+const TEXT = { binary: false } as const
+const BINARY = { binary: true } as const
 
 type Phase = 'hello' | 'auth' | 'open' | 'closed'
 
@@ -87,12 +53,16 @@ export class Connection implements SessionSocket {
   private sentCloseCode: number | undefined
   private readonly gate: FrameGate
   private readonly state = new Map<unknown, unknown>()
+  private link: DispatchLink | undefined
+  private readonly batch: WriteBatch
 
   constructor(
     readonly ws: WebSocket,
     readonly peer: PeerInfo,
     private readonly hub: Hub,
   ) {
+    // ws keeps its TCP socket private; without it writes are simply not batched.
+    this.batch = new WriteBatch((ws as unknown as { _socket?: Duplex })._socket)
     const { intervalMs, timeoutMs } = hub.options.heartbeat
     this.heartbeat = new Heartbeat(intervalMs, timeoutMs, {
       ping: (n) => this.send({ t: 'ping', n }),
@@ -144,7 +114,9 @@ export class Connection implements SessionSocket {
 
   sendWire(out: Outbound): boolean {
     if (this.ws.readyState !== WebSocket.OPEN) return false
-    const buffered = this.ws.bufferedAmount
+    this.batch.hold()
+    // The backlog the peer has not taken; writes held back in this tick are not its fault.
+    const buffered = this.ws.bufferedAmount - this.batch.heldBytes
     const { highWaterBytes, maxBufferedBytes, retryAfterMs } = this.hub.options.slowConsumer
     if (buffered > maxBufferedBytes) {
       this.hub.logger.warn({ event: 'slow_consumer', session: this.session?.id, bufferedBytes: buffered }, 'slow consumer closed')
@@ -158,7 +130,8 @@ export class Connection implements SessionSocket {
       this.hub.metrics.dropped('slow_consumer')
       return false
     }
-    this.ws.send(out.wire, { binary: out.binary })
+    this.ws.send(out.wire, out.binary ? BINARY : TEXT)
+    this.batch.wrote(out.bytes)
     this.hub.metrics.outbound(out.kind, out.bytes)
     return true
   }
@@ -259,32 +232,18 @@ export class Connection implements SessionSocket {
       return
     }
     this.phase = 'auth'
-    let result: AuthResult = {}
+    // Without a hook the welcome goes out in this tick, before any frame pipelined behind the hello.
     const hook = this.hub.options.authenticate
-    if (hook) {
-      try {
-        const answer = await hook({
-          token: hello.token ?? this.peer.subprotocolToken ?? bearer(this.peer.headers),
-          headers: this.peer.headers,
-          ip: this.peer.ip,
-          origin: this.peer.origin,
-          clientId: hello.clientId,
-        })
-        if (answer === false) return this.reject(ErrorCode.UNAUTHORIZED, 'authentication rejected')
-        if (answer && typeof answer === 'object') result = answer
-      } catch (err) {
-        const code = errorCodeOf(err, ErrorCode.UNAUTHORIZED) === ErrorCode.FORBIDDEN ? ErrorCode.FORBIDDEN : ErrorCode.UNAUTHORIZED
-        return this.reject(code, errorMessageOf(err))
-      }
-    }
+    const admission = hook ? await authenticatePeer(hook, hello, this.peer) : ANONYMOUS
+    if (!admission.ok) return this.reject(admission.code, admission.message)
     // The deadline may have passed, or the socket closed, while the hook ran.
     if (this.phase !== 'auth') return
     clearTimeout(this.authTimer)
-    const user = result.user === undefined ? undefined : String(result.user)
-    const { session, resumed } = this.hub.sessions.open(hello.clientId, user, result.meta, hello.resume)
+    const { session, resumed } = this.hub.sessions.open(hello.clientId, admission.user, admission.meta, hello.resume)
     session.socket = this
     this.session = session
     this.resumed = resumed
+    this.link = { hub: this.hub, session, signal: this.abort.signal, isOpen: () => this.phase === 'open', send: (f) => this.send(f) }
     this.phase = 'open'
     const { intervalMs, timeoutMs } = this.hub.options.heartbeat
     this.send({
@@ -293,26 +252,30 @@ export class Connection implements SessionSocket {
       sessionId: session.id,
       resumed,
       heartbeat: { intervalMs, timeoutMs },
-      limits: { maxPayloadBytes: this.hub.options.maxPayloadBytes },
+      limits: this.limits(),
     })
     this.heartbeat.start()
-    if (typeof result.expiresAt === 'number') this.expireAt(result.expiresAt)
+    if (admission.expiresAt !== undefined) this.expireAt(admission.expiresAt)
     this.hub.authenticated(this)
     for (const frame of this.queued.splice(0)) this.admit(frame)
   }
 
   /** A credential has a lifetime: end the socket with 4401 when it runs out. */
   private expireAt(expiresAt: number): void {
-    // setTimeout overflows past 2^31-1 ms (~24.8 days); such tokens outlive any socket anyway.
-    const delay = Math.min(Math.max(0, expiresAt - Date.now()), 2 ** 31 - 1)
     this.authTimer = setTimeout(() => {
       if (this.phase !== 'open') return
       this.hub.metrics.authFailure(ErrorCode.UNAUTHORIZED)
       this.hub.logger.warn({ event: 'auth_expired', session: this.session?.id, user: this.session?.user, ip: this.peer.ip }, 'token expired')
       this.send({ t: 'error', code: ErrorCode.UNAUTHORIZED, message: 'token expired' })
       this.close(CloseCode.UNAUTHORIZED, 'token expired')
-    }, delay)
+    }, expiryDelayMs(expiresAt))
     this.authTimer.unref()
+  }
+
+  /** What the client should know to stay within bounds; the rate lets it pace instead of being refused. */
+  private limits(): Limits {
+    const { maxPayloadBytes, rateLimit } = this.hub.options
+    return rateLimit ? { maxPayloadBytes, messagesPerSecond: rateLimit.perSecond, burst: rateLimit.burst } : { maxPayloadBytes }
   }
 
   private reject(code: ErrorCode, message: string): void {
@@ -325,104 +288,7 @@ export class Connection implements SessionSocket {
   }
 
   private dispatch(frame: AppFrame): void {
-    if (this.phase !== 'open') return
-    switch (frame.t) {
-      case 'send':
-        return void this.onSend(frame)
-      case 'req':
-        return void this.onReq(frame)
-      case 'pub':
-        return void this.onPub(frame)
-      case 'join':
-        return void this.onJoin(frame)
-      case 'leave':
-        if (this.hub.rooms.leave(this.session!, frame.room)) {
-          this.hub.logger.debug({ event: 'leave', session: this.session!.id, room: frame.room }, 'left room')
-        }
-        return void this.send({ t: 'left', ref: frame.ref, room: frame.room })
-    }
-  }
-
-  private context(kind: 'send' | 'req', type: string): HandlerContext {
-    const session = this.session!
-    return {
-      session: session.info(),
-      kind,
-      type,
-      // Through the session, so a reply-time event follows the client to its resumed socket.
-      send: (t, data) => {
-        const out = prepare({ t: 'evt', type: t, data })
-        return (out && session.socket?.sendWire(out)) ?? false
-      },
-      signal: this.abort.signal,
-    }
-  }
-
-  private async onSend(frame: SendFrame): Promise<void> {
-    const started = performance.now()
-    const ctx = this.context('send', frame.type)
-    const outcome = await this.session!.ledger.runOnce('send', frame.id, () => this.hub.handlers.run(ctx, frame.data))
-    if (outcome.duplicate) this.hub.metrics.dedupeHit()
-    this.answer(frame.id, outcome, () => ({ t: 'ack', id: frame.id }))
-    this.hub.metrics.handler('send', (performance.now() - started) / 1000)
-  }
-
-  private async onReq(frame: ReqFrame): Promise<void> {
-    const started = performance.now()
-    const outcome = await this.hub.handlers.run(this.context('req', frame.type), frame.data)
-    this.answer(frame.id, outcome, (data) => ({ t: 'reply', id: frame.id, data }))
-    this.hub.metrics.handler('req', (performance.now() - started) / 1000)
-  }
-
-  private async onPub(frame: PubFrame): Promise<void> {
-    const session = this.session!
-    if (!this.hub.rooms.isMember(session, frame.room)) {
-      return void this.send({ t: 'error', id: frame.id, code: ErrorCode.NOT_JOINED, message: `not joined to ${JSON.stringify(frame.room)}` })
-    }
-    const started = performance.now()
-    const schema = this.hub.options.contract?.messages?.[frame.type]
-    const outcome = await session.ledger.runOnce('pub', frame.id, async (): Promise<Outcome> => {
-      const checked = await checkPayload(schema, frame.data)
-      if (!checked.ok) return checked
-      // Membership may have ended while an async schema ran.
-      if (!this.hub.rooms.isMember(session, frame.room)) return { ok: false, code: ErrorCode.NOT_JOINED, message: 'left the room' }
-      const origin = { from: session.id, src: session.src, mid: frame.id }
-      const sent = this.hub.rooms.publish(frame.room, frame.type, (checked as { value: unknown }).value, { origin })
-      return sent ? { ok: true } : { ok: false, code: ErrorCode.INVALID_PAYLOAD, message: 'message could not be encoded' }
-    })
-    if (outcome.duplicate) this.hub.metrics.dedupeHit()
-    this.answer(frame.id, outcome, () => ({ t: 'ack', id: frame.id }))
-    this.hub.metrics.handler('pub', (performance.now() - started) / 1000)
-  }
-
-  private async onJoin(frame: JoinFrame): Promise<void> {
-    const session = this.session!
-    const { ref, room } = frame
-    const authorize = this.hub.options.authorizeJoin
-    if (authorize) {
-      let allowed = false
-      try {
-        allowed = await authorize(session.info(), room, frame.meta)
-      } catch {
-        allowed = false
-      }
-      if (!allowed) return void this.send({ t: 'error', ref, code: ErrorCode.FORBIDDEN, message: `may not join ${JSON.stringify(room)}` })
-      if (this.phase !== 'open') return
-    }
-    const result = this.hub.rooms.join(session, room, frame.meta, frame.since, frame.epoch)
-    if (!result.ok) return void this.send({ t: 'error', ref, code: result.code, message: result.message })
-    // Replay goes first: the client advances its last seq to `joined.seq` on receipt.
-    for (const entry of result.replay) this.send(msgFrame(room, result.epoch, entry))
-    const { epoch, seq, recovered, presence } = result
-    this.send({ t: 'joined', ref, room, epoch, seq, recovered, presence })
-    this.hub.logger.debug({ event: 'join', session: session.id, room, recovered }, 'joined room')
-  }
-
-  private answer(id: number, outcome: Outcome, ok: (data: unknown) => ServerFrame): void {
-    if (outcome.ok) return void this.send(ok(outcome.data))
-    const frame: ErrorFrame = { t: 'error', id, code: outcome.code, message: outcome.message }
-    if (outcome.details !== undefined) frame.details = outcome.details
-    this.send(frame)
+    if (this.phase === 'open' && this.link) dispatch(this.link, frame)
   }
 
   private readonly onClose = (code: number, reason: Buffer): void => {
@@ -449,10 +315,4 @@ function wsStatusCode(err: Error): number | undefined {
 function rawLength(raw: RawData): number {
   if (Array.isArray(raw)) return raw.reduce((n, b) => n + b.length, 0)
   return raw instanceof ArrayBuffer ? raw.byteLength : raw.length
-}
-
-function bearer(headers: IncomingHttpHeaders): string | undefined {
-  const h = headers.authorization
-  const m = typeof h === 'string' ? /^Bearer\s+(.+)$/i.exec(h) : null
-  return m?.[1]
 }

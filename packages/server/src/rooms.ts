@@ -30,8 +30,9 @@ class Room {
     const out = 'wire' in frame ? frame : prepare(frame)
     if (!out) return 0
     let sent = 0
-    for (const [id, { session }] of this.members) {
-      if (id !== except && session.socket?.sendWire(out)) sent++
+    // Over values, not entries: no [key, value] pair is allocated per member.
+    for (const { session } of this.members.values()) {
+      if (session.id !== except && session.socket?.sendWire(out)) sent++
     }
     return sent
   }

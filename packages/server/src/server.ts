@@ -1,20 +1,22 @@
 import { EventEmitter } from 'node:events'
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import type { Duplex } from 'node:stream'
-import { AUTH_SUBPROTOCOL_PREFIX, type Member, type ServerFrame, SUBPROTOCOL } from '@mooring/protocol'
+import { type Member, type ServerFrame, SUBPROTOCOL } from '@mooring/protocol'
 import { WebSocketServer, type WebSocket } from 'ws'
-import { Connection, type ConnectionInfo, type Hub } from './connection.js'
+import { Connection, type ConnectionInfo } from './connection.js'
 import { HandlerRegistry, type Handler } from './handlers.js'
+import { subprotocolToken } from './handshake.js'
+import type { Hub } from './hub.js'
 import { rateLimit, roomLimit } from './limits.js'
 import { safeLogger } from './logger.js'
-import { noopMetrics, ServerMetrics, type RefusalReason } from './metrics.js'
+import { noopMetrics, ServerMetrics } from './metrics.js'
 import type { Middleware } from './middleware.js'
 import { resolveOptions, type ResolvedOptions, type ServerOptions } from './options.js'
-import { originMatcher } from './origins.js'
 import { prepare } from './outbound.js'
 import { RoomRegistry } from './rooms.js'
+import { refuseRequest, serveRoute, type RouteSources } from './routes.js'
 import { SessionStore, type SessionInfo } from './session.js'
+import { UpgradeGate } from './upgrade.js'
 
 export interface CloseOptions {
   /**
@@ -66,10 +68,8 @@ export class MooringServer extends EventEmitter<ServerEvents> {
   private readonly hub: Hub
   private readonly middleware: Middleware[] = []
   private readonly prom: ServerMetrics | undefined
-  private readonly originAllowed: (origin: string) => boolean
-  /** Sockets past the upgrade, counted until their TCP socket closes: the figure the connection limits use. */
-  private sockets = 0
-  private readonly perIp = new Map<string, number>()
+  private readonly gate: UpgradeGate
+  private readonly routes: RouteSources
   private readonly readyPromise: Promise<ReadyInfo>
   private closing: Promise<void> | undefined
   private retryAfterMs = 1000
@@ -96,8 +96,6 @@ export class MooringServer extends EventEmitter<ServerEvents> {
     // Built-in limits run first, so abuse is cut before application middleware spends anything on it.
     if (opts.rateLimit) this.middleware.push(rateLimit(opts.rateLimit))
     if (Number.isFinite(opts.maxRoomsPerConnection)) this.middleware.push(roomLimit(opts.maxRoomsPerConnection))
-    const allow = opts.origins
-    this.originAllowed = !allow ? () => true : typeof allow === 'function' ? allow : originMatcher(allow)
     this.hub = {
       options: opts,
       sessions,
@@ -124,7 +122,22 @@ export class MooringServer extends EventEmitter<ServerEvents> {
     })
     this.ownsHttp = !opts.server
     this.http = opts.server ?? createHttpServer(this.onRequest)
-    this.http.on('upgrade', this.onUpgrade)
+    this.gate = new UpgradeGate({
+      options: opts,
+      metrics: this.hub.metrics,
+      logger: this.hub.logger,
+      draining: () => this.closing !== undefined,
+      retryAfterMs: () => this.retryAfterMs,
+      answersForeignPaths: () => this.ownsHttp || this.http.listenerCount('upgrade') <= 1,
+      accept: (req, socket, head, origin) => this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, req, origin)),
+    })
+    this.routes = {
+      draining: () => this.closing !== undefined,
+      connections: () => this.live.size,
+      prom: this.prom,
+      report: (err) => this.report(err),
+    }
+    this.http.on('upgrade', this.gate.onUpgrade)
     if (!this.ownsHttp && opts.routes) this.http.on('request', this.onAttachedRequest)
     if (this.ownsHttp) {
       this.readyPromise = new Promise((resolve, reject) => {
@@ -178,31 +191,7 @@ export class MooringServer extends EventEmitter<ServerEvents> {
    * For apps that route HTTP themselves on an attached server.
    */
   handleHttp(req: IncomingMessage, res: ServerResponse): boolean {
-    if (req.method !== 'GET' && req.method !== 'HEAD') return false
-    const path = pathOf(req)
-    if (path === '/healthz') {
-      const draining = this.closing !== undefined
-      const body = JSON.stringify({ status: draining ? 'draining' : 'ok', connections: this.live.size })
-      res.writeHead(draining ? 503 : 200, { 'content-type': 'application/json', 'cache-control': 'no-store' })
-      res.end(req.method === 'HEAD' ? undefined : body)
-      return true
-    }
-    if (path === '/metrics' && this.prom) {
-      const prom = this.prom
-      prom.text().then(
-        (text) => {
-          res.writeHead(200, { 'content-type': prom.contentType, 'cache-control': 'no-store' })
-          res.end(req.method === 'HEAD' ? undefined : text)
-        },
-        (err: unknown) => {
-          this.report(err)
-          res.writeHead(500, { 'content-type': 'text/plain' })
-          res.end('metrics unavailable\n')
-        },
-      )
-      return true
-    }
-    return false
+    return serveRoute(req, res, this.routes)
   }
 
   /** Serve `send` (answered with `ack`) and `req` (answered with `reply` carrying the return value) of `type`. */
@@ -285,7 +274,7 @@ export class MooringServer extends EventEmitter<ServerEvents> {
         this.http.closeAllConnections()
       })
     }
-    this.http.off('upgrade', this.onUpgrade)
+    this.http.off('upgrade', this.gate.onUpgrade)
     this.http.off('request', this.onAttachedRequest)
     this.emit('close')
   }
@@ -309,47 +298,7 @@ export class MooringServer extends EventEmitter<ServerEvents> {
 
   private readonly onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     if (this.options.routes !== false && this.handleHttp(req, res)) return
-    const onPath = pathOf(req) === this.options.path
-    res.writeHead(onPath ? 426 : 404, { 'content-type': 'text/plain', connection: 'close' })
-    res.end(onPath ? 'WebSocket upgrade required\n' : 'not found\n')
-  }
-
-  private readonly onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    if (pathOf(req) !== this.options.path) {
-      // On a shared server another listener may own this path; answer only when nobody else can.
-      if (this.ownsHttp || this.http.listenerCount('upgrade') <= 1) refuse(socket, 404, 'Not Found')
-      return
-    }
-    const retryAfter = { 'Retry-After': String(Math.ceil(this.retryAfterMs / 1000)) }
-    const ip = req.socket.remoteAddress ?? ''
-    const no = (status: number, text: string, reason: RefusalReason, headers: Record<string, string> = {}): void => {
-      this.hub.metrics.refused(reason)
-      this.hub.logger.warn({ event: 'upgrade_refused', status, reason, ip }, 'upgrade refused')
-      refuse(socket, status, text, headers)
-    }
-    if (this.closing) return no(503, 'Service Unavailable', 'draining', retryAfter)
-    if (this.sockets >= this.options.maxConnections) return no(503, 'Service Unavailable', 'max_connections', retryAfter)
-    const fromIp = this.perIp.get(ip) ?? 0
-    if (fromIp >= this.options.maxConnectionsPerIp) return no(429, 'Too Many Requests', 'max_connections_per_ip', retryAfter)
-    const origin = typeof req.headers.origin === 'string' ? req.headers.origin : undefined
-    let allowed = true
-    try {
-      allowed = origin === undefined || this.originAllowed(origin)
-    } catch {
-      allowed = false
-    }
-    if (!allowed) return no(403, 'Forbidden', 'origin')
-    this.sockets++
-    this.perIp.set(ip, fromIp + 1)
-    // Counted until the TCP socket is gone, whether or not the upgrade completes.
-    socket.once('close', () => {
-      this.sockets--
-      const n = (this.perIp.get(ip) ?? 1) - 1
-      if (n <= 0) this.perIp.delete(ip)
-      else this.perIp.set(ip, n)
-    })
-    socket.on('error', () => {})
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, req, origin))
+    refuseRequest(req, res, this.options.path)
   }
 
   private readonly onAttachedRequest = (req: IncomingMessage, res: ServerResponse): void => {
@@ -405,34 +354,4 @@ export class MooringServer extends EventEmitter<ServerEvents> {
 /** Start a Mooring server: listen on `port`, or attach to `server` at `path`. */
 export function createServer(options: ServerOptions = {}): MooringServer {
   return new MooringServer(options)
-}
-
-function pathOf(req: IncomingMessage): string {
-  const url = req.url ?? '/'
-  const q = url.indexOf('?')
-  const path = q === -1 ? url : url.slice(0, q)
-  return path === '' ? '/' : path
-}
-
-function subprotocolToken(req: IncomingMessage): string | undefined {
-  const header = req.headers['sec-websocket-protocol']
-  if (typeof header !== 'string') return undefined
-  for (const entry of header.split(',')) {
-    const p = entry.trim()
-    if (p.startsWith(AUTH_SUBPROTOCOL_PREFIX)) {
-      try {
-        return Buffer.from(p.slice(AUTH_SUBPROTOCOL_PREFIX.length), 'base64url').toString('utf8')
-      } catch {
-        return undefined
-      }
-    }
-  }
-  return undefined
-}
-
-function refuse(socket: Duplex, status: number, text: string, headers: Record<string, string> = {}): void {
-  const lines = [`HTTP/1.1 ${status} ${text}`, 'Connection: close', 'Content-Length: 0', ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)]
-  socket.once('finish', () => socket.destroy())
-  socket.on('error', () => {})
-  socket.end(`${lines.join('\r\n')}\r\n\r\n`)
 }
