@@ -21,7 +21,7 @@ describe('a rate-limited client', () => {
 
     const sent = Array.from({ length: 150 }, (_, n) => room.publish('n', n))
     await Promise.all(sent)
-    await waitUntil(() => tap.data('n').length >= 150, { timeoutMs: 10_000 })
+    await waitUntil(() => tap.data('n').length >= 150, { timeoutMs: 20_000 })
 
     expect(tap.data<number>('n')).toEqual(Array.from({ length: 150 }, (_, n) => n))
     expect(drops).toEqual([])
