@@ -1,21 +1,45 @@
-import { ErrorCode, validate, type AnySchema, type Contract } from '@mooring/protocol'
+import {
+  ErrorCode,
+  validate,
+  type AnySchema,
+  type Contract,
+  type EventData,
+  type EventInput,
+  type EventName,
+  type LooseContract,
+  type ReplyInput,
+  type RequestData,
+  type RequestName,
+} from '@mooring/protocol'
 import type { Outcome } from './dedupe.js'
 import { errorCodeOf, errorMessageOf } from './errors.js'
 import type { SessionInfo } from './session.js'
 
 /** What a handler gets besides the payload. */
-export interface HandlerContext {
+export interface HandlerContext<C extends Contract = LooseContract> {
   session: SessionInfo
   /** `send` (answered with `ack`) or `req` (answered with `reply` carrying the return value). */
   kind: 'send' | 'req'
   type: string
   /** Send an `evt` frame to this client's current socket. False when it is not connected. */
-  send(type: string, data?: unknown): boolean
+  send<K extends EventName<C>>(type: K, data: EventInput<C, K>): boolean
   /** Aborts when the socket the frame came on closes. */
   signal: AbortSignal
 }
 
-export type Handler<T = any, R = unknown> = (ctx: HandlerContext, data: T) => R | Promise<R>
+export type Handler<T = any, R = unknown> = (ctx: HandlerContext<any>, data: T) => R | Promise<R>
+
+/** Names `handle` accepts: the contract's events (`send`, acked) and requests (`req`, replied). */
+export type HandlerName<C extends Contract> = EventName<C> | RequestName<C>
+/** The payload a handler for `K` receives, as the contract's schema outputs it. */
+export type HandlerData<C extends Contract, K> = K extends RequestName<C> ? RequestData<C, K> : K extends EventName<C> ? EventData<C, K> : never
+/** What a handler for `K` returns: the reply for a request; anything (ignored) for an event. */
+export type HandlerReply<C extends Contract, K> = K extends RequestName<C> ? ReplyInput<C, K> : unknown
+/** A handler typed by the contract. */
+export type ContractHandler<C extends Contract, K extends HandlerName<C>> = (
+  ctx: HandlerContext<C>,
+  data: HandlerData<C, K>,
+) => HandlerReply<C, K> | Promise<HandlerReply<C, K>>
 
 /** Validate `data` against `schema` (when there is one) and turn a failure into an `Outcome`. */
 export async function checkPayload(schema: AnySchema | undefined, data: unknown): Promise<{ ok: true; value: unknown } | Outcome> {
@@ -30,7 +54,7 @@ export class HandlerRegistry {
   constructor(
     private readonly contract: Partial<Contract> | undefined,
     /** Told about unexpected handler failures (those without a known `code`). */
-    private readonly onFailure: (err: unknown, ctx: HandlerContext) => void = () => {},
+    private readonly onFailure: (err: unknown, ctx: HandlerContext<any>) => void = () => {},
   ) {}
 
   set(type: string, handler: Handler): void {
@@ -42,7 +66,7 @@ export class HandlerRegistry {
   }
 
   /** Run the handler for `ctx.type`; never rejects. */
-  async run(ctx: HandlerContext, data: unknown): Promise<Outcome> {
+  async run(ctx: HandlerContext<any>, data: unknown): Promise<Outcome> {
     const handler = this.handlers.get(ctx.type)
     if (!handler) return { ok: false, code: ErrorCode.NOT_FOUND, message: `no handler for ${JSON.stringify(ctx.type)}` }
     const schema = ctx.kind === 'req' ? this.contract?.requests?.[ctx.type]?.request : this.contract?.events?.[ctx.type]

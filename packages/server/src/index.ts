@@ -21,7 +21,7 @@ export {
   type ServerOptions,
   type SlowConsumerOptions,
 } from './options.js'
-export type { Handler, HandlerContext } from './handlers.js'
+export type { ContractHandler, Handler, HandlerContext, HandlerData, HandlerName, HandlerReply } from './handlers.js'
 export type { AppFrame, Middleware, MiddlewareContext } from './middleware.js'
 export { rateLimit, roomLimit } from './limits.js'
 export { TokenBucket } from './token-bucket.js'

@@ -1,10 +1,20 @@
 import { EventEmitter } from 'node:events'
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { type Member, type ServerFrame, SUBPROTOCOL } from '@mooring/protocol'
+import {
+  SUBPROTOCOL,
+  type Contract,
+  type EventInput,
+  type EventName,
+  type LooseContract,
+  type Member,
+  type MessageInput,
+  type MessageName,
+  type ServerFrame,
+} from '@mooring/protocol'
 import { WebSocketServer, type WebSocket } from 'ws'
 import { Connection, type ConnectionInfo } from './connection.js'
-import { HandlerRegistry, type Handler } from './handlers.js'
+import { HandlerRegistry, type ContractHandler, type Handler, type HandlerName } from './handlers.js'
 import { subprotocolToken } from './handshake.js'
 import type { Hub } from './hub.js'
 import { rateLimit, roomLimit } from './limits.js'
@@ -58,7 +68,7 @@ export interface ReadyInfo {
   url: string
 }
 
-export class MooringServer extends EventEmitter<ServerEvents> {
+export class MooringServer<C extends Contract = LooseContract> extends EventEmitter<ServerEvents> {
   readonly options: ResolvedOptions
   private readonly http: HttpServer
   private readonly ownsHttp: boolean
@@ -195,20 +205,24 @@ export class MooringServer extends EventEmitter<ServerEvents> {
   }
 
   /** Serve `send` (answered with `ack`) and `req` (answered with `reply` carrying the return value) of `type`. */
-  handle<T = any, R = unknown>(type: string, handler: Handler<T, R>): this {
+  handle<K extends HandlerName<C>>(type: K, handler: ContractHandler<C, K>): this {
     this.hub.handlers.set(type, handler as Handler)
     return this
   }
 
   /** Direct `evt` frames to every socket of one user. `send` returns how many sockets got it. */
-  toUser(user: string): { send(type: string, data?: unknown, options?: PublishOptions): number } {
+  toUser(user: string): { send<K extends EventName<C>>(type: K, data: EventInput<C, K>, options?: PublishOptions): number } {
     return {
       send: (type, data, options = {}) => this.fanout({ t: 'evt', type, data }, this.byUser.get(user) ?? [], options.volatile),
     }
   }
 
   /** An `evt` to every authenticated socket (or those `where` picks), encoded once. */
-  broadcast(type: string, data?: unknown, options: PublishOptions & { where?: (session: SessionInfo) => boolean } = {}): number {
+  broadcast<K extends EventName<C>>(
+    type: K,
+    data: EventInput<C, K>,
+    options: PublishOptions & { where?: (session: SessionInfo) => boolean } = {},
+  ): number {
     const where = options.where
     const targets = [...this.live].filter((c) => c.authenticated && (!where || where(c.session!.info())))
     return this.fanout({ t: 'evt', type, data }, targets, options.volatile)
@@ -217,7 +231,7 @@ export class MooringServer extends EventEmitter<ServerEvents> {
   /** A room, from the server's side. */
   to(room: string): {
     /** Throws a `TypeError` when `data` cannot be encoded as JSON. */
-    publish(type: string, data?: unknown, options?: PublishOptions & { except?: string }): { epoch: string; seq: number }
+    publish<K extends MessageName<C>>(type: K, data: MessageInput<C, K>, options?: PublishOptions & { except?: string }): { epoch: string; seq: number }
     members(): Member[]
   } {
     const rooms = this.hub.rooms
@@ -352,6 +366,9 @@ export class MooringServer extends EventEmitter<ServerEvents> {
 }
 
 /** Start a Mooring server: listen on `port`, or attach to `server` at `path`. */
-export function createServer(options: ServerOptions = {}): MooringServer {
-  return new MooringServer(options)
+export function createServer<const O extends ServerOptions = ServerOptions>(options?: O): MooringServer<ContractFrom<O>> {
+  return new MooringServer<ContractFrom<O>>(options ?? {})
 }
+
+/** The contract a server was created with types its `handle`, `to(room).publish`, `toUser` and `broadcast`. */
+export type ContractFrom<O> = O extends { contract: infer C extends Contract } ? C : LooseContract
