@@ -45,8 +45,10 @@ describe('raw mode against a plain ws server', () => {
     expect([...((await raw)[0] as Uint8Array)]).toEqual([1, 2, 3, 250])
 
     // The server kills the socket; what the app sends meanwhile waits and goes out after the reconnect.
+    // Listen before the drop: the reconnect can be back to open before any poll would look.
+    const dropped = waitForEvent(client, 'state', { timeoutMs: 5000, filter: (s: StateChange) => s.prev === 'open' })
     server.sockets.at(-1)!.terminate()
-    await waitUntil(() => client.getState().status !== 'open', { timeoutMs: 5000 })
+    await dropped
     void client.send('echo', { n: 2 })
     await waitUntil(() => echoed.length === 2, { timeoutMs: 5000 })
     expect(server.received.filter((r) => r.includes('"n":2'))).toHaveLength(1)
