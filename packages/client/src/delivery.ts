@@ -69,6 +69,9 @@ export class Delivery implements Outbox {
   /** Set while writes wait: for the next token of the rate, or after a RATE_LIMITED. */
   #pause: TimerHandle | undefined
   #rate: { perSecond: number; burst: number } | undefined
+  /** Ids waiting to be written, oldest first, from `#head` on (a queue without shifting). */
+  #unsent: number[] = []
+  #head = 0
   #tokens = 0
   #refilledAt = 0
   #size = 0
@@ -133,6 +136,7 @@ export class Delivery implements Outbox {
     this.#bytes += message.bytes
     const queued = this.#track(id, { wire, queued: message, sent: false }, message.expiresAt - now)
     host.changed?.()
+    this.#unsent.push(id)
     this.#pump()
     return queued as Promise<void>
   }
@@ -143,6 +147,7 @@ export class Delivery implements Outbox {
     const id = ++this.#nextId
     const entry = { wire: encode({ t: 'req', id, type, data }), retryable: options.retryable, sent: false }
     const reply = this.#track(id, entry, options.timeoutMs ?? 10_000, signal)
+    this.#unsent.push(id)
     this.#pump()
     return reply
   }
@@ -168,6 +173,7 @@ export class Delivery implements Outbox {
       this.#nextId = Math.max(this.#nextId, id)
     }
     this.#nextId = Math.max(this.#nextId, nextId - 1)
+    this.#requeue()
   }
 
   /**
@@ -196,6 +202,7 @@ export class Delivery implements Outbox {
     if (!this.#entries.get(id)?.queued) return false
     let later = false
     for (const [other, entry] of this.#entries) if ((later ||= other === id) && entry.queued) entry.sent = false
+    this.#requeue()
     this.#wait(Math.max(retryAfterMs, 10))
     return true
   }
@@ -203,14 +210,24 @@ export class Delivery implements Outbox {
   /** Write what may go now, in id order: unsent queued messages and requests, paced by the rate. */
   #pump(): void {
     const host = this.#host
+    const unsent = this.#unsent
     if (!host.ready() || this.#pause !== undefined) return
-    for (const [id, entry] of this.#entries) {
-      if (entry.sent) continue
+    for (; this.#head < unsent.length; this.#head++) {
+      const id = unsent[this.#head]!
+      const entry = this.#entries.get(id)
+      if (!entry || entry.sent) continue // settled or written meanwhile
       if (!this.#take()) return
       if (!(entry.sent = host.write(entry.wire))) return
       // Raw mode has no acks: written is as delivered as it gets.
       if (entry.queued && host.raw) this.#settle(id)
     }
+    unsent.length = this.#head = 0
+  }
+
+  /** Line up, in id order, everything that must be written again (after a loss or a refusal). */
+  #requeue(): void {
+    this.#unsent = [...this.#entries].filter(([, entry]) => !entry.sent).map(([id]) => id)
+    this.#head = 0
   }
 
   /** One token of the rate, or false (and a pump scheduled for when the next one is due). */
@@ -245,6 +262,7 @@ export class Delivery implements Outbox {
       else if (entry.retryable) entry.sent = false
       else this.#settle(id, undefined, new MooringError('CONNECTION_CLOSED', 'connection lost', { op: 'request' }))
     }
+    this.#requeue()
   }
 
   /** The client stopped for good: nothing may be left waiting. */
