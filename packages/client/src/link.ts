@@ -76,6 +76,7 @@ export class Link {
   #socket: SocketLike | undefined
   #heartbeat: Heartbeat | undefined
   #done = false
+  #corked = false
   #helloSentAt = 0
 
   constructor(config: LinkConfig) {
@@ -139,6 +140,17 @@ export class Link {
   send(wire: Wire): boolean {
     const socket = this.#socket
     if (this.#done || !socket || !isOpen(socket)) return false
+    // Node's `ws` writes every frame with its own syscall; corking its TCP socket until the
+    // end of the tick sends a burst of frames in one writev (browsers batch on their own).
+    const tcp = (socket as { _socket?: { cork(): void; uncork(): void } })._socket
+    if (tcp && !this.#corked) {
+      this.#corked = true
+      tcp.cork()
+      queueMicrotask(() => {
+        this.#corked = false
+        tcp.uncork()
+      })
+    }
     socket.send(wire)
     return true
   }
