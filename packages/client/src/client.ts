@@ -302,6 +302,7 @@ export class MooringClient<C extends Contract = LooseContract> extends Emitter<C
     switch (frame.t) {
       case 'ack':
         this.#delivery.settle(frame.id)
+        for (const id of frame.ids ?? []) this.#delivery.settle(id)
         return
       case 'reply':
         this.#delivery.settle(frame.id, frame.data)

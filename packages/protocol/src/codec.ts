@@ -127,7 +127,7 @@ const serverShapes: Shapes = {
   },
   joined: { ref: int, room: str, epoch: str, seq: int, recovered: bool, presence: arrayOf(member) },
   left: { ref: int, room: str },
-  ack: { id: int },
+  ack: { id: int, ids: opt(arrayOf(int)) },
   reply: { id: int, data: any },
   error: { id: opt(int), ref: opt(int), code: str, message: str, details: any },
   msg: { room: str, epoch: str, seq: int, type: str, data: any, from: opt(str), src: opt(str), mid: opt(int) },

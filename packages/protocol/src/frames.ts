@@ -113,6 +113,8 @@ export interface LeftFrame {
 export interface AckFrame {
   t: 'ack'
   id: number
+  /** More acked ids: a server may coalesce the acks of one moment into one frame. */
+  ids?: number[]
 }
 export interface ReplyFrame {
   t: 'reply'

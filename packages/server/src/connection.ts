@@ -55,6 +55,7 @@ export class Connection implements SessionSocket {
   private readonly state = new Map<unknown, unknown>()
   private link: DispatchLink | undefined
   private readonly batch: WriteBatch
+  private readonly pendingAcks: number[] = []
 
   constructor(
     readonly ws: WebSocket,
@@ -243,7 +244,14 @@ export class Connection implements SessionSocket {
     session.socket = this
     this.session = session
     this.resumed = resumed
-    this.link = { hub: this.hub, session, signal: this.abort.signal, isOpen: () => this.phase === 'open', send: (f) => this.send(f) }
+    this.link = {
+      hub: this.hub,
+      session,
+      signal: this.abort.signal,
+      isOpen: () => this.phase === 'open',
+      send: (f) => this.send(f),
+      ack: (id) => this.ack(id),
+    }
     this.phase = 'open'
     const { intervalMs, timeoutMs } = this.hub.options.heartbeat
     this.send({
@@ -270,6 +278,19 @@ export class Connection implements SessionSocket {
       this.close(CloseCode.UNAUTHORIZED, 'token expired')
     }, expiryDelayMs(expiresAt))
     this.authTimer.unref()
+  }
+
+  /**
+   * Acks of one event-loop turn travel as one frame (`ack {id, ids}`): a client with a
+   * thousand messages in flight gets a handful of frames back, not a thousand.
+   */
+  private ack(id: number): void {
+    if (this.pendingAcks.push(id) > 1) return
+    setImmediate(() => {
+      const [first, ...rest] = this.pendingAcks.splice(0)
+      if (first === undefined || this.phase !== 'open') return
+      this.send(rest.length ? { t: 'ack', id: first, ids: rest } : { t: 'ack', id: first })
+    })
   }
 
   /** What the client should know to stay within bounds; the rate lets it pace instead of being refused. */

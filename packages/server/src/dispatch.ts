@@ -16,6 +16,8 @@ export interface DispatchLink {
   /** False once the socket is closing: an async step that finds it so sends nothing more. */
   isOpen(): boolean
   send(frame: ServerFrame): boolean
+  /** Acknowledge a `send`/`pub` (coalesced with the other acks of this turn). */
+  ack(id: number): void
 }
 
 /** Carry out one application frame that passed middleware: answer it with ack, reply, joined, left or error. */
@@ -57,7 +59,7 @@ async function onSend(link: DispatchLink, frame: SendFrame): Promise<void> {
   const ctx = context(link, 'send', frame.type)
   const outcome = await link.session.ledger.runOnce('send', frame.id, () => link.hub.handlers.run(ctx, frame.data))
   if (outcome.duplicate) link.hub.metrics.dedupeHit()
-  answer(link, frame.id, outcome, () => ({ t: 'ack', id: frame.id }))
+  answer(link, frame.id, outcome)
   link.hub.metrics.handler('send', (performance.now() - started) / 1000)
 }
 
@@ -85,7 +87,7 @@ async function onPub(link: DispatchLink, frame: PubFrame): Promise<void> {
     return sent ? { ok: true } : { ok: false, code: ErrorCode.INVALID_PAYLOAD, message: 'message could not be encoded' }
   })
   if (outcome.duplicate) hub.metrics.dedupeHit()
-  answer(link, frame.id, outcome, () => ({ t: 'ack', id: frame.id }))
+  answer(link, frame.id, outcome)
   hub.metrics.handler('pub', (performance.now() - started) / 1000)
 }
 
@@ -112,8 +114,9 @@ async function onJoin(link: DispatchLink, frame: JoinFrame): Promise<void> {
   hub.logger.debug({ event: 'join', session: session.id, room, recovered }, 'joined room')
 }
 
-function answer(link: DispatchLink, id: number, outcome: Outcome, ok: (data: unknown) => ServerFrame): void {
-  if (outcome.ok) return void link.send(ok(outcome.data))
+/** Answer message `id`: an ack (or, with `reply`, a reply carrying the result) or an error. */
+function answer(link: DispatchLink, id: number, outcome: Outcome, reply?: (data: unknown) => ServerFrame): void {
+  if (outcome.ok) return void (reply ? link.send(reply(outcome.data)) : link.ack(id))
   const frame: ErrorFrame = { t: 'error', id, code: outcome.code, message: outcome.message }
   if (outcome.details !== undefined) frame.details = outcome.details
   link.send(frame)

@@ -21,10 +21,14 @@ export class TestClient {
       const wire = isBinary ? toWire(raw)! : raw.toString()
       const decoded = decodeServerFrame(wire)
       if (!decoded.ok) throw new Error(`bad server frame: ${decoded.message}`)
-      const frame = decoded.frame
-      const i = this.waiters.findIndex((w) => w.pred(frame))
-      if (i >= 0) this.waiters.splice(i, 1)[0]!.resolve(frame)
-      else this.frames.push(frame)
+      // A coalesced `ack {id, ids}` is, to a test, one ack per id.
+      const frames: ServerFrame[] =
+        decoded.frame.t === 'ack' ? [decoded.frame.id, ...(decoded.frame.ids ?? [])].map((id) => ({ t: 'ack', id })) : [decoded.frame]
+      for (const frame of frames) {
+        const i = this.waiters.findIndex((w) => w.pred(frame))
+        if (i >= 0) this.waiters.splice(i, 1)[0]!.resolve(frame)
+        else this.frames.push(frame)
+      }
     })
     this.closed = new Promise((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })))
   }
