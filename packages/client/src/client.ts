@@ -15,10 +15,10 @@ import {
 import { Emitter } from './emitter.js'
 import { Timer } from './clock.js'
 import { planRetry } from './close-policy.js'
-import { initialState, transition, type ConnectionEvent, type ConnectionState, type Reason } from './connection.js'
+import { initialState, signalAction, transition, type ConnectionEvent, type ConnectionState, type Reason } from './connection.js'
 import { Delivery, type DropEvent, type SendOptions } from './delivery.js'
 import type { LifecycleSignal } from './environment.js'
-import { MooringError } from './errors.js'
+import { MooringError, needsProtocol, observed } from './errors.js'
 import { Link, PAGEHIDE_CODE, type LinkLoss } from './link.js'
 import { resolveOptions, type ClientOptions, type ResolvedOptions } from './options.js'
 import type { Outbox } from './outbox.js'
@@ -28,51 +28,14 @@ import { addHandler, type Room } from './room.js'
 import { Rooms } from './rooms.js'
 import { checkPayload } from './schema.js'
 import { StatsRecorder, type ClientStats } from './stats.js'
-import { Persister } from './storage.js'
+import { Persister, restoreOutbox } from './storage.js'
+import type { ClientEvents, StateChange } from './client-events.js'
 
-/** Payload of every `state` event: where the connection is, where it was, and why. */
-export interface StateChange {
-  state: ConnectionState['status']
-  prev: ConnectionState['status']
-  reason: Reason
-  /** Close code behind the change, when there was one. */
-  code?: number
-  /** Consecutive failed attempts so far. */
-  attempt: number
-  /** Delay before the next attempt, when one is scheduled. */
-  nextDelayMs?: number
-}
-
-export interface ClientEvents {
-  state: (change: StateChange) => void
-  /** Connected, authenticated, rooms rejoined and outbox flushed. */
-  ready: () => void
-  error: (error: MooringError) => void
-  drop: (event: DropEvent) => void
-  /** `maxAttempts` reached with no slow-retry phase: the client stopped. */
-  giveup: (error: MooringError | undefined) => void
-  /** Raw mode: every inbound frame as it arrived. */
-  raw: (data: Wire) => void
-}
+export type { ClientEvents, StateChange } from './client-events.js'
 
 type Handler = (data: any) => void
-const NOOP = () => {}
 /** How long a link must have been open for a 4401 to earn another immediate token refresh. */
 const REAUTH_MIN_UPTIME_MS = 1_000
-
-/**
- * Fire-and-forget is a normal way to call `send()`: a message dropped later (overflow,
- * expiry, close) is reported by the `drop` event, and must not also crash Node with an
- * unhandled rejection. Whoever awaits the promise still sees the rejection.
- */
-function observed<T>(promise: Promise<T>): Promise<T> {
-  promise.catch(NOOP)
-  return promise
-}
-
-function needsProtocol(op: string): MooringError {
-  return new MooringError('PROTOCOL', 'needs protocol mode', { op })
-}
 
 /** The Mooring client. Create it with `createClient`. */
 export class MooringClient<C extends Contract = LooseContract> extends Emitter<ClientEvents> {
@@ -131,21 +94,12 @@ export class MooringClient<C extends Contract = LooseContract> extends Emitter<C
         () => ({ clientId: this.clientId, nextId: this.#delivery.nextId, messages: this.#delivery.list() }),
         (error) => this.emit('error', MooringError.from(error, 'INTERNAL', 'storage')),
       )
-      this.#loading = storage.load().then(
-        (stored) => {
-          // The stored id wins over a random one, so the server dedupes what we resend;
-          // an explicit `clientId` option that differs means the stored messages are not ours.
-          if (stored && (options.clientId === undefined || options.clientId === stored.clientId)) {
-            this.options.clientId = stored.clientId
-            this.#delivery.restore(stored.messages, stored.nextId)
-          }
-          this.#loading = undefined
-        },
-        (error) => {
-          this.#loading = undefined
-          this.emit('error', MooringError.from(error, 'INTERNAL', 'storage'))
-        },
-      )
+      this.#loading = restoreOutbox(storage, this.#delivery, options.clientId, {
+        adopt: (clientId) => (this.options.clientId = clientId),
+        failed: (error) => this.emit('error', MooringError.from(error, 'INTERNAL', 'storage')),
+      }).then(() => {
+        this.#loading = undefined
+      })
     }
     this.#rooms = new Rooms({
       clock,
@@ -478,14 +432,9 @@ export class MooringClient<C extends Contract = LooseContract> extends Emitter<C
   }
 
   #onSignal(signal: LifecycleSignal): void {
-    const { status, reason } = this.#state
-    const waiting = status === 'reconnecting' || status === 'offline'
-    if (status === 'open' && (signal === 'online' || signal === 'offline' || signal === 'visible' || signal === 'resume'))
-      return this.#link?.probe()
-    if (signal === 'online' || signal === 'offline') this.#dispatch({ type: signal })
-    else if ((signal === 'visible' || signal === 'resume') && waiting) this.#dispatch({ type: 'retry' })
-    else if (signal === 'pagehide' && status !== 'idle' && status !== 'closed') this.#dispatch({ type: 'close', reason: 'pagehide' })
-    else if (signal === 'pageshow' && status === 'closed' && reason === 'pagehide') this.#dispatch({ type: 'connect' })
+    const action = signalAction(this.#state, signal)
+    if (action === 'probe') this.#link?.probe()
+    else if (action) this.#dispatch(action)
   }
 }
 

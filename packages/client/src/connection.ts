@@ -1,3 +1,5 @@
+import type { LifecycleSignal } from './environment.js'
+
 /**
  * The connection state machine. States are data, `transition` is a pure function of the
  * current state and an event, and it returns the same object when the event does not
@@ -113,4 +115,17 @@ export function transition(state: ConnectionState, event: ConnectionEvent): Conn
         return { status: 'connecting', attempt: 0, reason: 'online' }
       return state
   }
+}
+
+/**
+ * What a browser lifecycle signal means in `state`: probe the live link, an event for the
+ * machine, or nothing. Pure, like `transition`.
+ */
+export function signalAction(state: ConnectionState, signal: LifecycleSignal): 'probe' | ConnectionEvent | undefined {
+  const { status, reason } = state
+  if (status === 'open') return signal === 'pagehide' ? { type: 'close', reason: 'pagehide' } : signal === 'pageshow' ? undefined : 'probe'
+  if (signal === 'online' || signal === 'offline') return { type: signal }
+  if (signal === 'visible' || signal === 'resume') return status === 'reconnecting' || status === 'offline' ? { type: 'retry' } : undefined
+  if (signal === 'pagehide') return status === 'idle' || status === 'closed' ? undefined : { type: 'close', reason: 'pagehide' }
+  return status === 'closed' && reason === 'pagehide' ? { type: 'connect' } : undefined
 }

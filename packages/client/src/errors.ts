@@ -27,3 +27,19 @@ export class MooringError extends Error {
     return new MooringError(code, message, { op, cause: error })
   }
 }
+
+export function needsProtocol(op: string): MooringError {
+  return new MooringError('PROTOCOL', 'needs protocol mode', { op })
+}
+
+const NOOP = () => {}
+
+/**
+ * Fire-and-forget is a normal way to call `send()`: a message dropped later (overflow,
+ * expiry, close) is reported by the `drop` event, and must not also crash Node with an
+ * unhandled rejection. Whoever awaits the promise still sees the rejection.
+ */
+export function observed<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(NOOP)
+  return promise
+}

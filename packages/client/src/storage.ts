@@ -57,3 +57,25 @@ export class Persister {
     this.#running = undefined
   }
 }
+
+/**
+ * Load the stored outbox into `delivery`. The stored client id wins over a random one, so
+ * the server dedupes what is resent; an explicit `clientId` option that differs means the
+ * stored messages belong to another client and are left alone. Never rejects.
+ */
+export async function restoreOutbox(
+  storage: OutboxStorage,
+  delivery: { restore(messages: OutboxMessage[], nextId: number): void },
+  explicitClientId: string | undefined,
+  on: { adopt(clientId: string): void; failed(error: unknown): void },
+): Promise<void> {
+  try {
+    const stored = await storage.load()
+    if (stored && (explicitClientId === undefined || explicitClientId === stored.clientId)) {
+      on.adopt(stored.clientId)
+      delivery.restore(stored.messages, stored.nextId)
+    }
+  } catch (error) {
+    on.failed(error)
+  }
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { initialState, transition, type ConnectionState } from '../src/index.js'
+import { initialState, signalAction, transition, type ConnectionState } from '../src/index.js'
 
 const open: ConnectionState = { status: 'open', attempt: 2, reason: 'welcome' }
 const connecting: ConnectionState = { status: 'connecting', attempt: 1, reason: 'retry' }
@@ -52,5 +52,25 @@ describe('connection state machine', () => {
     expect(closed).toMatchObject({ status: 'closed', reason: 'user' })
     expect(transition(closed, { type: 'close', reason: 'user' })).toBe(closed)
     expect(transition(closed, { type: 'retry' })).toBe(closed)
+  })
+})
+
+describe('browser signals', () => {
+  const closedByPagehide: ConnectionState = { status: 'closed', attempt: 0, reason: 'pagehide' }
+  it('probe a live link instead of trusting the browser', () => {
+    for (const signal of ['online', 'offline', 'visible', 'resume'] as const) expect(signalAction(open, signal)).toBe('probe')
+  })
+  it('online and offline move a waiting client; visible and resume retry it now', () => {
+    expect(signalAction(reconnecting, 'online')).toEqual({ type: 'online' })
+    expect(signalAction(reconnecting, 'offline')).toEqual({ type: 'offline' })
+    expect(signalAction(reconnecting, 'visible')).toEqual({ type: 'retry' })
+    expect(signalAction(connecting, 'resume')).toBeUndefined()
+  })
+  it('pagehide closes anything live; pageshow reopens only what pagehide closed', () => {
+    expect(signalAction(open, 'pagehide')).toEqual({ type: 'close', reason: 'pagehide' })
+    expect(signalAction(initialState, 'pagehide')).toBeUndefined()
+    expect(signalAction(closedByPagehide, 'pageshow')).toEqual({ type: 'connect' })
+    expect(signalAction({ status: 'closed', attempt: 0, reason: 'user' }, 'pageshow')).toBeUndefined()
+    expect(signalAction(open, 'pageshow')).toBeUndefined()
   })
 })
