@@ -1,6 +1,9 @@
 import { parseArgs } from 'node:util'
 import type { ServerOptions } from './options.js'
 
+/** The port the CLI listens on when neither a flag, MOORING_PORT nor the config names one. */
+export const DEFAULT_CLI_PORT = 8080
+
 export const CLI_HELP = `Usage: mooring-server [options]
 
   --port <n>                    port to listen on, 0 for any free one (default: $MOORING_PORT or 8080)
@@ -88,7 +91,7 @@ export function parseCli(
 
   const options: ServerOptions & { port: number; host: string } = {
     ...fromConfig,
-    port: int('port', pick(values.port, 'MOORING_PORT')) ?? (fromConfig.port as number | undefined) ?? 8080,
+    port: int('port', pick(values.port, 'MOORING_PORT')) ?? (fromConfig.port as number | undefined) ?? DEFAULT_CLI_PORT,
     host: pick(values.host, 'MOORING_HOST') ?? fromConfig.host ?? '127.0.0.1',
   }
   const path = pick(values.path, 'MOORING_PATH')

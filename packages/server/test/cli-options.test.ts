@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest'
-import { CliError, parseCli } from '../src/cli-options.js'
+import { CliError, DEFAULT_CLI_PORT, parseCli } from '../src/cli-options.js'
 
 const noFile = (p: string): string => {
   throw new Error(`ENOENT ${p}`)
 }
 
 describe('parseCli', () => {
-  it('defaults to 127.0.0.1:8080 and serves no HTTP routes', () => {
-    expect(parseCli([], {}, noFile)).toEqual({ kind: 'run', options: { port: 8080, host: '127.0.0.1', routes: false }, drainMs: 5000, echo: false })
+  it('defaults to 127.0.0.1 on the default port and serves no HTTP routes', () => {
+    expect(parseCli([], {}, noFile)).toEqual({ kind: 'run', options: { port: DEFAULT_CLI_PORT, host: '127.0.0.1', routes: false }, drainMs: 5000, echo: false })
   })
 
   it('takes flags over environment variables over the config file', () => {
