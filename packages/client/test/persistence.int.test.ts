@@ -51,20 +51,33 @@ async function line(child: Child, prefix: string, timeoutMs = 15_000): Promise<s
   return found.split(' ').slice(1)
 }
 
+/**
+ * A server that records each `record` send twice: as it arrives (middleware, so resends
+ * count) and as its handler runs (once per message, thanks to dedupe).
+ */
+async function recordingServer(onRecord?: (i: number) => void) {
+  const server = createServer({ port: 0, host: '127.0.0.1' })
+  const { port, url } = await server.ready()
+  const handled: Array<{ clientId: string; i: number }> = []
+  const arrivals: number[] = []
+  server.use(async (ctx, frame, next) => {
+    if (ctx.kind === 'send') arrivals.push((frame as { data: { i: number } }).data.i)
+    await next()
+  })
+  server.handle('record', (ctx, data: { i: number }) => {
+    handled.push({ clientId: ctx.session.clientId, i: data.i })
+    onRecord?.(data.i)
+  })
+  return { port, url, handled, arrivals, [Symbol.asyncDispose]: () => server[Symbol.asyncDispose]() }
+}
+
 describe('outbox persistence in Node (fileStorage)', () => {
   it('50 messages queued by a process that is SIGKILLed reach the server exactly once from the next process, and never again', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'mooring-outbox-'))
     const storage = join(dir, 'outbox.json')
     try {
-      await using server = createServer({ port: 0, host: '127.0.0.1' })
-      const { port, url } = await server.ready()
-      const handled: Array<{ clientId: string; i: number }> = []
-      const arrivals: number[] = []
-      server.use(async (ctx, frame, next) => {
-        if (ctx.kind === 'send') arrivals.push((frame as { data: { i: number } }).data.i)
-        await next()
-      })
-      server.handle('record', (ctx, data: { i: number }) => void handled.push({ clientId: ctx.session.clientId, i: data.i }))
+      await using recording = await recordingServer()
+      const { port, url, handled, arrivals } = recording
       // Unreachable: every connection attempt is refused.
       await using proxy = await FaultProxy.start({ target: { host: '127.0.0.1', port } })
       proxy.refuse()
@@ -100,20 +113,10 @@ describe('outbox persistence in Node (fileStorage)', () => {
     const dir = await mkdtemp(join(tmpdir(), 'mooring-outbox-'))
     const storage = join(dir, 'outbox.json')
     try {
-      await using server = createServer({ port: 0, host: '127.0.0.1' })
-      const { port, url } = await server.ready()
-      const handled: Array<{ clientId: string; i: number }> = []
-      const arrivals: number[] = []
-      server.use(async (ctx, frame, next) => {
-        if (ctx.kind === 'send') arrivals.push((frame as { data: { i: number } }).data.i)
-        await next()
-      })
       let victim: Child | undefined
-      server.handle('record', (ctx, data: { i: number }) => {
-        handled.push({ clientId: ctx.session.clientId, i: data.i })
-        // Kill the delivering process while its acks are in flight: it cannot have saved them all.
-        if (data.i === 25 && victim) victim.process.kill('SIGKILL')
-      })
+      // Kill the delivering process while its acks are in flight: it cannot have saved them all.
+      await using recording = await recordingServer((i) => i === 25 && victim?.process.kill('SIGKILL'))
+      const { port, url, handled, arrivals } = recording
       await using proxy = await FaultProxy.start({ target: { host: '127.0.0.1', port } })
       proxy.refuse()
       const first = run('queue', proxy.url(), storage, '50')

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { createServer } from '@mooring/server'
 import { FaultProxy, ServerProcess, waitForEvent, waitUntil } from '@mooring/testing'
 import { createClient, type StateChange } from '../src/index.js'
+import { seeded } from './fake-socket.js'
 
 const fast = { intervalMs: 400, timeoutMs: 300 }
 
@@ -127,8 +128,7 @@ describe('resilience over real sockets', () => {
     const { port } = await server.ready()
     await using proxy = await FaultProxy.start({ target: { host: '127.0.0.1', port } })
     await using client = createClient({ url: proxy.url(), reconnect: { minDelayMs: 1, maxDelayMs: 20 } })
-    let seed = 99
-    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31)
+    const random = seeded(99)
     for (let i = 0; i < 300; i++) {
       const op = Math.floor(random() * 5)
       if (op === 0) client.reconnect()
