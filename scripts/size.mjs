@@ -8,11 +8,12 @@ import { gzipSync } from 'node:zlib'
 import { rollup } from 'rollup'
 import { browserPlugins, strictBrowserWarnings } from './browser-bundle.mjs'
 
-// The issue's target is 8 KiB (goal 6.5 KiB). The client with everything issues 3–5 ask for
-// (rooms, presence, outbox with persistence, requests, raw mode, contract validation) is
-// 10.7 KiB today; the enforced bar sits just above that so any growth fails the test while
-// the code is brought back down. See the closing note of issue 2.
-const BUDGET_GZIP_BYTES = 11 * 1024
+// The issue's target is 8 KiB (goal 6.5 KiB); not met yet, see the notes of issues 2 and 4.
+// The client with everything issues 3–5 ask for is 11.2 KiB today. The bar sits just above
+// it so any growth fails the test command. It moved from 11 to 11.5 KiB once, on purpose:
+// the idle-connection memory work (a class-based heartbeat, `ws` listeners without their
+// on* wrappers) cost ~0.35 KiB gzip and saved ~4 KB of heap per connection.
+const BUDGET_GZIP_BYTES = 11.5 * 1024
 const ENTRY = resolve('packages/client/src/index.ts')
 const CDN_BUNDLE = resolve('packages/client/dist/mooring.min.js')
 

@@ -19,12 +19,12 @@ export interface BackoffOptions {
   jitter: JitterStrategy
 }
 
-export const backoffDefaults: BackoffOptions = {
+export const backoffDefaults: Readonly<BackoffOptions> = Object.freeze({
   minDelayMs: 500,
   maxDelayMs: 30_000,
   factor: 2,
   jitter: 'full',
-}
+})
 
 /**
  * Delay before retry number `attempt` (0 for the first retry).

@@ -44,10 +44,12 @@ export class MooringClient<C extends Contract = LooseContract> extends Emitter<C
   readonly #contract: Partial<Contract> | undefined
   readonly #raw: RawCodec | undefined
   readonly #delivery: Delivery
-  readonly #rooms: Rooms
+  /** Created by the first `room()` call: a client that never joins pays nothing for rooms. */
+  #rooms: Rooms | undefined
   readonly #stats = new StatsRecorder()
-  readonly #handlers = new Map<string, Set<Handler>>()
-  readonly #subscribers = new Set<() => void>()
+  // Created on first use, like the emitter's listeners: idle clients stay small.
+  #handlers: Map<string, Set<Handler>> | undefined
+  #subscribers: Set<() => void> | undefined
   readonly #retryTimer: Timer
   readonly #stableTimer: Timer
   #state: ConnectionState = initialState
@@ -79,13 +81,8 @@ export class MooringClient<C extends Contract = LooseContract> extends Emitter<C
       outbox: this.options.outbox,
       ackTimeoutMs: this.options.connectTimeoutMs,
       raw: this.#raw,
-      ready: () => this.#ready,
-      write: (wire) => this.#writeWire(wire),
-      drop: (event) => {
-        this.#stats.c.dropped++
-        this.emit('drop', event)
-      },
-      changed: () => this.#persister?.changed(),
+      port: (event: string, arg?: any): any =>
+        event === 'ready' ? this.#ready : event === 'write' ? this.#writeWire(arg) : event === 'drop' ? this.#dropped(arg) : this.#persister?.changed(),
     })
     const { storage } = options
     if (storage) {
@@ -101,14 +98,6 @@ export class MooringClient<C extends Contract = LooseContract> extends Emitter<C
         this.#loading = undefined
       })
     }
-    this.#rooms = new Rooms({
-      clock,
-      linkOpen: () => this.#state.status === 'open' && !!this.#link,
-      write: (frame) => this.#writeWire(encode(frame)),
-      publish: (room, type, data, sendOptions) => this.#validated('message', type, data, 'publish', (value) =>
-        this.#delivery.send(type, value, sendOptions, room)),
-      deliver: (type, data, onValid) => this.#inbound('message', type, data, onValid),
-    })
     options.signal?.addEventListener('abort', () => void this.close(), { once: true })
     // Connect on the next microtask, so `state` listeners attached right after
     // `createClient()` see the first `connecting`.
@@ -125,8 +114,9 @@ export class MooringClient<C extends Contract = LooseContract> extends Emitter<C
 
   /** Listen to every state change (for `useSyncExternalStore`); returns the unsubscribe. */
   subscribe(listener: () => void): () => void {
-    this.#subscribers.add(listener)
-    return () => this.#subscribers.delete(listener)
+    const subscribers = (this.#subscribers ??= new Set())
+    subscribers.add(listener)
+    return () => subscribers.delete(listener)
   }
 
   /** True once connected, authenticated, rejoined and flushed, until the connection is lost. */
@@ -175,17 +165,17 @@ export class MooringClient<C extends Contract = LooseContract> extends Emitter<C
   /** Join `name` (or hold it again): the room rejoins after every reconnect until left. */
   room(name: string, options: { meta?: unknown } = {}): Room<C> {
     if (this.options.mode === 'raw') throw needsProtocol('join')
-    return this.#rooms.get(name, options.meta) as Room<C>
+    return this.#roomsOf().get(name, options.meta) as Room<C>
   }
 
   /** The rooms this client holds. */
   rooms(): Room<C>[] {
-    return this.#rooms.list() as Room<C>[]
+    return (this.#rooms?.list() ?? []) as Room<C>[]
   }
 
   /** Handle direct messages of `type` from the server; returns the unsubscribe. */
   onMessage<K extends EventName<C>>(type: K, handler: (data: EventData<C, K>) => void): () => void {
-    return addHandler(this.#handlers, type, handler)
+    return addHandler((this.#handlers ??= new Map()), type, handler)
   }
 
   /**
@@ -234,6 +224,17 @@ export class MooringClient<C extends Contract = LooseContract> extends Emitter<C
     )
   }
 
+  #roomsOf(): Rooms {
+    return (this.#rooms ??= new Rooms({
+      clock: this.options.clock,
+      linkOpen: () => this.#state.status === 'open' && !!this.#link,
+      write: (frame) => this.#writeWire(encode(frame)),
+      publish: (room, type, data, sendOptions) =>
+        this.#validated('message', type, data, 'publish', (value) => this.#delivery.send(type, value, sendOptions, room)),
+      deliver: (type, data, onValid) => this.#inbound('message', type, data, onValid),
+    }))
+  }
+
   #inbound(kind: 'event' | 'message', type: string, data: unknown, onValid: (value: unknown) => void): void {
     checkPayload(this.#contract, kind, type, data, 'receive', onValid, (error) => this.#invalid(error))
   }
@@ -244,6 +245,11 @@ export class MooringClient<C extends Contract = LooseContract> extends Emitter<C
     this.emit('error', error)
   }
 
+  #dropped(event: DropEvent): void {
+    this.#stats.c.dropped++
+    this.emit('drop', event)
+  }
+
   #writeWire(wire: Wire): boolean {
     if (!this.#link?.send(wire)) return false
     this.#stats.io('Out', wire.length)
@@ -252,7 +258,7 @@ export class MooringClient<C extends Contract = LooseContract> extends Emitter<C
 
   #onFrame(frame: ServerFrame, bytes: number): void {
     this.#stats.io('In', bytes)
-    if (this.#rooms.onFrame(frame)) return
+    if (this.#rooms?.onFrame(frame)) return
     switch (frame.t) {
       case 'ack':
         this.#delivery.settle(frame.id)
@@ -280,7 +286,7 @@ export class MooringClient<C extends Contract = LooseContract> extends Emitter<C
   }
 
   #deliver(type: string, data: unknown): void {
-    const handlers = this.#handlers.get(type)
+    const handlers = this.#handlers?.get(type)
     if (!handlers) return
     this.#inbound('event', type, data, (value) => {
       for (const handler of [...handlers]) handler(value)
@@ -301,7 +307,7 @@ export class MooringClient<C extends Contract = LooseContract> extends Emitter<C
     const next = transition(prev, event)
     if (next === prev) return
     this.#state = next
-    for (const subscriber of [...this.#subscribers]) subscriber()
+    if (this.#subscribers) for (const subscriber of [...this.#subscribers]) subscriber()
     if (event.type !== 'stable') {
       // The state minus `error` is the change: reason, attempt, and code / nextDelayMs when set.
       const { status, error: _error, ...rest } = next as ConnectionState & { error?: unknown }
@@ -317,7 +323,7 @@ export class MooringClient<C extends Contract = LooseContract> extends Emitter<C
       if (prev.status === 'open') {
         this.#ready = false
         this.#delivery.connectionLost()
-        this.#rooms.connectionLost()
+        this.#rooms?.connectionLost()
       }
     }
     if (next.status !== 'reconnecting' && next.status !== 'offline') this.#retryTimer.stop()
@@ -364,19 +370,21 @@ export class MooringClient<C extends Contract = LooseContract> extends Emitter<C
       options: this.options,
       user: this.#user,
       resume: this.#sessionId,
-      // A Link reports nothing once let go of, so these always speak for the current one.
-      hooks: {
-        opened: (welcome) => this.#onOpened(link, welcome),
-        frame: (frame, bytes) => this.#onFrame(frame, bytes),
-        raw: (wire) => this.#onRaw(wire),
-        invalid: (error) => this.#invalid(error),
-        rtt: (ms) => this.#stats.rtt(ms),
-        lost: (loss) => this.#onLost(loss),
-      },
+      // A Link reports nothing once let go of, so this always speaks for the current one.
+      report: (event: string, a: any, b?: any) => this.#onReport(link, event, a, b),
     })
     this.#link = link
     if (this.#loading) void this.#loading.then(() => void (this.#link === link && link.start()))
     else void link.start()
+  }
+
+  #onReport(link: Link, event: string, a: any, b: any): void {
+    if (event === 'frame') this.#onFrame(a, b)
+    else if (event === 'raw') this.#onRaw(a)
+    else if (event === 'rtt') this.#stats.rtt(a)
+    else if (event === 'invalid') this.#invalid(a)
+    else if (event === 'opened') this.#onOpened(link, a)
+    else this.#onLost(a)
   }
 
   #onOpened(link: Link, welcome: WelcomeFrame | undefined): void {
@@ -388,12 +396,14 @@ export class MooringClient<C extends Contract = LooseContract> extends Emitter<C
     this.#dispatch({ type: 'opened' })
     if (this.#link !== link) return
     // Order after every (re)connect: welcome → rejoin rooms → flush the outbox → ready.
-    this.#rooms.rejoinAll(this.options.connectTimeoutMs, () => {
+    const rejoined = () => {
       if (this.#link !== link || this.#state.status !== 'open') return
       this.#ready = true
       this.#delivery.flush()
       this.emit('ready')
-    })
+    }
+    if (this.#rooms) this.#rooms.rejoinAll(this.options.connectTimeoutMs, rejoined)
+    else rejoined()
   }
 
   #onLost(loss: LinkLoss): void {

@@ -23,8 +23,10 @@ export interface Environment {
   isOnline(): boolean
 }
 
+const NOOP = (): void => {}
+
 export const quietEnvironment: Environment = {
-  subscribe: () => () => {},
+  subscribe: () => NOOP,
   isOnline: () => true,
 }
 

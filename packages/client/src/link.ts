@@ -12,9 +12,9 @@ import {
 import { Timer, type Clock } from './clock.js'
 import type { Reason } from './connection.js'
 import { MooringError } from './errors.js'
-import { startHeartbeat, type Heartbeat, type HeartbeatOptions } from './heartbeat.js'
+import { Heartbeat, type HeartbeatHooks, type HeartbeatOptions } from './heartbeat.js'
 import type { ClientOptions, ResolvedOptions, Token } from './options.js'
-import { abandonSocket, isOpen, NOOP, openSocket, type SocketLike } from './transport.js'
+import { abandonSocket, detach, isOpen, listen, openSocket, type SocketLike } from './transport.js'
 
 /** How a link ended. */
 export interface LinkLoss {
@@ -25,18 +25,22 @@ export interface LinkLoss {
   error?: MooringError
 }
 
-export interface LinkHooks {
+/**
+ * What a Link tells its client, through one function rather than an object of callbacks:
+ * a client holds a Link per connection, and one closure is lighter than six.
+ */
+export interface LinkReport {
   /** The link is usable: `welcome` arrived (protocol mode) or the socket opened (raw mode). */
-  opened(welcome: WelcomeFrame | undefined): void
+  (event: 'opened', welcome: WelcomeFrame | undefined): void
   /** A decoded server frame (protocol mode), other than ping/pong/welcome. */
-  frame(frame: ServerFrame, bytes: number): void
+  (event: 'frame', frame: ServerFrame, bytes: number): void
   /** An inbound frame in raw mode. */
-  raw(data: Wire): void
+  (event: 'raw', data: Wire): void
   /** The server sent something that is not a valid frame; the link stays up. */
-  invalid(error: MooringError): void
-  rtt(ms: number): void
-  /** Called exactly once, when the link is gone for any reason other than `dispose`. */
-  lost(loss: LinkLoss): void
+  (event: 'invalid', error: MooringError): void
+  (event: 'rtt', ms: number): void
+  /** Reported exactly once, when the link is gone for any reason other than `dispose`. */
+  (event: 'lost', loss: LinkLoss): void
 }
 
 export interface LinkConfig {
@@ -48,7 +52,7 @@ export interface LinkConfig {
   user: ClientOptions<any>
   /** Session to resume, from the previous `welcome`. */
   resume: string | undefined
-  hooks: LinkHooks
+  report: LinkReport
 }
 
 /** Close code for a socket we let go of (a newer attempt replaces it). */
@@ -68,7 +72,7 @@ function base64url(text: string): string {
  * (`dispose`), every later callback of that Link's socket is ignored, so events from an
  * old socket can never reach the client.
  */
-export class Link {
+export class Link implements HeartbeatHooks {
   readonly #config: LinkConfig
   readonly #clock: Clock
   /** The auth deadline, then the connect deadline: one phase at a time. */
@@ -111,29 +115,29 @@ export class Link {
     this.#timer.start(options.connectTimeoutMs, () =>
       this.#fail('connect-timeout', new MooringError('TIMEOUT', 'connect timed out', { op: 'connect' })),
     )
-    socket.onopen = () => {
-      if (options.mode === 'raw') return this.#ready(undefined, options.heartbeat)
-      this.#helloSentAt = this.#clock.now()
-      this.send(
-        encode({
-          t: 'hello',
-          v: PROTOCOL_VERSION,
-          clientId: options.clientId,
-          resume: this.#config.resume,
-          token: options.authVia === 'hello' ? token : undefined,
+    listen(socket, {
+      open: () => {
+        if (options.mode === 'raw') return this.#ready(undefined, options.heartbeat)
+        this.#helloSentAt = this.#clock.now()
+        this.send(
+          encode({
+            t: 'hello',
+            v: PROTOCOL_VERSION,
+            clientId: options.clientId,
+            resume: this.#config.resume,
+            token: options.authVia === 'hello' ? token : undefined,
+          }),
+        )
+      },
+      message: (data, binary) => this.#receive(binary === false ? String(data) : data),
+      close: (code, reason) =>
+        this.#end({
+          reason: code === 1006 || !this.#heartbeat ? 'network' : 'server-close',
+          code: code || 1006,
+          closeReason: String(reason ?? ''),
         }),
-      )
-    }
-    socket.onmessage = (event) => this.#receive(event.data)
-    socket.onclose = (event) =>
-      this.#end({
-        reason: event.code === 1006 || !this.#heartbeat ? 'network' : 'server-close',
-        code: event.code || 1006,
-        closeReason: event.reason || '',
-      })
-    // A close event always follows an error event; the close carries the code.
-    socket.onerror = NOOP
-    socket.on?.('pong', () => this.#heartbeat?.alive())
+      pong: () => this.#heartbeat?.alive(),
+    })
   }
 
   /** Write a frame; false when the socket is not open. */
@@ -171,11 +175,13 @@ export class Link {
     if (!graceful || !isOpen(socket)) return abandonSocket(socket, code, reason)
     return new Promise<void>((resolve) => {
       const timer = new Timer(this.#clock)
-      socket.onclose = () => {
-        timer.stop()
-        resolve()
-      }
-      socket.onmessage = null
+      detach(socket)
+      listen(socket, {
+        close: () => {
+          timer.stop()
+          resolve()
+        },
+      })
       // A peer that never answers the close must not hold `close()` forever.
       timer.start(2_000, () => resolve(abandonSocket(socket, code, reason)))
       socket.close(code, reason)
@@ -187,10 +193,10 @@ export class Link {
     this.#heartbeat?.alive()
     const wire = toWire(raw)
     if (wire === undefined) return
-    const { options, hooks } = this.#config
-    if (options.mode === 'raw') return hooks.raw(wire)
+    const { options, report } = this.#config
+    if (options.mode === 'raw') return report('raw', wire)
     const decoded = decodeServerFrame(wire)
-    if (!decoded.ok) return hooks.invalid(new MooringError('PROTOCOL', `invalid frame: ${decoded.message}`, { op: 'receive' }))
+    if (!decoded.ok) return report('invalid', new MooringError('PROTOCOL', `invalid frame: ${decoded.message}`, { op: 'receive' }))
     const frame = decoded.frame
     if (frame.t === 'ping') {
       // Answer from the receive path: hidden tabs throttle timers, not network callbacks.
@@ -199,34 +205,44 @@ export class Link {
       this.#heartbeat?.pong(frame.n)
     } else if (frame.t === 'welcome') {
       if (this.#heartbeat) return
-      hooks.rtt(this.#clock.now() - this.#helloSentAt)
-      this.#ready(frame, { ...options.heartbeat, ...frame.heartbeat })
+      report('rtt', this.#clock.now() - this.#helloSentAt)
+      this.#ready(frame, frame.heartbeat ? { ...options.heartbeat, ...frame.heartbeat } : options.heartbeat)
     } else if (this.#heartbeat || frame.t === 'error') {
       // Before the welcome only an error counts: the server refusing us (the close that follows carries the code).
-      hooks.frame(frame, wire.length)
+      report('frame', frame, wire.length)
     }
   }
 
   #ready(welcome: WelcomeFrame | undefined, heartbeat: HeartbeatOptions): void {
     this.#timer.stop()
     const socket = this.#socket!
-    const { options, user, hooks } = this.#config
+    const { options, user } = this.#config
     const raw = options.mode === 'raw'
-    const rawPing = user.raw?.ping
     const nodePing = raw && typeof socket.ping === 'function'
-    const sendPings = raw && (nodePing || !!rawPing)
-    this.#heartbeat = startHeartbeat(
-      this.#clock,
-      // Raw mode without a way to ping can only watch for silence if the app opts in.
-      { ...heartbeat, enabled: heartbeat.enabled && (!raw || sendPings) },
-      {
-        ping: (n) => (!raw ? this.send(encode({ t: 'ping', n })) : nodePing ? socket.ping!() : this.send(rawPing!())),
-        dead: () => this.#fail('heartbeat-timeout', new MooringError('TIMEOUT', 'heartbeat timed out', { op: 'heartbeat' })),
-        rtt: hooks.rtt,
-      },
-      sendPings,
-    )
-    hooks.opened(welcome)
+    const sendPings = raw && (nodePing || !!user.raw?.ping)
+    // Raw mode without a way to ping can only watch for silence if the app opts in.
+    const enabled = heartbeat.enabled && (!raw || sendPings)
+    this.#heartbeat = new Heartbeat(this.#clock, enabled === heartbeat.enabled ? heartbeat : { ...heartbeat, enabled }, this, sendPings)
+    this.#config.report('opened', welcome)
+  }
+
+  /** @internal Heartbeat hook: send a ping (a protocol ping, a `ws` ping frame, or the app's raw ping). */
+  ping(n: number): void {
+    const raw = this.#config.options.mode === 'raw'
+    const socket = this.#socket!
+    if (!raw) this.send(encode({ t: 'ping', n }))
+    else if (typeof socket.ping === 'function') socket.ping()
+    else this.send(this.#config.user.raw!.ping!())
+  }
+
+  /** @internal Heartbeat hook: no sign of life in time. */
+  dead(): void {
+    this.#fail('heartbeat-timeout', new MooringError('TIMEOUT', 'heartbeat timed out', { op: 'heartbeat' }))
+  }
+
+  /** @internal Heartbeat hook. */
+  rtt(ms: number): void {
+    this.#config.report('rtt', ms)
   }
 
   #fail(reason: Reason, error: MooringError): void {
@@ -238,7 +254,7 @@ export class Link {
     this.#stop()
     // Do not wait for the peer: a half-open socket would never answer a closing handshake.
     if (this.#socket) abandonSocket(this.#socket, ABANDON, loss.reason)
-    this.#config.hooks.lost(loss)
+    this.#config.report('lost', loss)
   }
 
   #stop(): Promise<void> {

@@ -19,13 +19,13 @@ export interface ReconnectOptions extends BackoffOptions {
   restartSpreadMs: number
 }
 
-export const reconnectDefaults: ReconnectOptions = {
+export const reconnectDefaults: Readonly<ReconnectOptions> = Object.freeze({
   ...backoffDefaults,
   maxAttempts: Infinity,
   slowRetryMs: 0,
   minUptimeMs: 5_000,
   restartSpreadMs: 5_000,
-}
+})
 
 /** An auth token: a string, or any JSON value the server's `authenticate` understands. */
 export type Token = string | Record<string, unknown>
@@ -101,9 +101,9 @@ export interface ResolvedOptions {
   authTimeoutMs: number
   autoConnect: boolean
   connectTimeoutMs: number
-  reconnect: ReconnectOptions
-  heartbeat: HeartbeatOptions
-  outbox: OutboxOptions
+  reconnect: Readonly<ReconnectOptions>
+  heartbeat: Readonly<HeartbeatOptions>
+  outbox: Readonly<OutboxOptions>
   validateOutbound: boolean
   clientId: string
   protocols: string[]
@@ -117,6 +117,9 @@ function randomId(clock: Clock): string {
   return Array.from({ length: 4 }, () => Math.floor(clock.random() * 2 ** 32).toString(36)).join('')
 }
 
+/** A group of options over its defaults; the shared frozen defaults when nothing is given (no copy per client). */
+const merged = <T extends object>(defaults: Readonly<T>, given: Partial<T> | undefined): Readonly<T> => (given ? { ...defaults, ...given } : defaults)
+
 export function resolveOptions(options: ClientOptions<any>): ResolvedOptions {
   if (typeof options?.url !== 'string' || !/^wss?:\/\//i.test(options.url))
     throw new TypeError('`url` must be a ws:// or wss:// URL')
@@ -128,9 +131,9 @@ export function resolveOptions(options: ClientOptions<any>): ResolvedOptions {
     authTimeoutMs: options.authTimeoutMs ?? 10_000,
     autoConnect: options.autoConnect ?? true,
     connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
-    reconnect: { ...reconnectDefaults, ...options.reconnect },
-    heartbeat: { ...heartbeatDefaults, ...options.heartbeat },
-    outbox: { ...outboxDefaults, ...options.outbox },
+    reconnect: merged(reconnectDefaults, options.reconnect),
+    heartbeat: merged(heartbeatDefaults, options.heartbeat),
+    outbox: merged(outboxDefaults, options.outbox),
     validateOutbound: options.validateOutbound ?? true,
     clientId: options.clientId ?? randomId(clock),
     protocols: options.protocols ?? [],

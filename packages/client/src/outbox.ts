@@ -15,12 +15,12 @@ export interface OutboxOptions {
   overflow: OverflowPolicy
 }
 
-export const outboxDefaults: OutboxOptions = {
+export const outboxDefaults: Readonly<OutboxOptions> = Object.freeze({
   maxMessages: 1000,
   maxBytes: 1024 * 1024,
   ttlMs: Infinity,
   overflow: 'drop-oldest',
-}
+})
 
 export type DropReason = 'overflow' | 'expired' | 'cleared' | 'closed'
 

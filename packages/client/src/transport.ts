@@ -18,7 +18,7 @@ export interface SocketLike {
   onerror: ((event: unknown) => void) | null
   terminate?(): void
   ping?(): void
-  on?(event: 'pong', listener: () => void): unknown
+  on?(event: string, listener: (...args: any[]) => void): unknown
   removeAllListeners?(event?: string): unknown
 }
 
@@ -72,11 +72,7 @@ export function openSocket(options: TransportOptions): SocketLike {
  * be there). Resolves at once, for callers that return it as their own completion.
  */
 export function abandonSocket(socket: SocketLike, code: number, reason: string): Promise<void> {
-  socket.onopen = null
-  socket.onmessage = null
-  socket.onclose = null
-  socket.onerror = NOOP
-  socket.removeAllListeners?.('pong')
+  detach(socket)
   try {
     if (socket.terminate) socket.terminate()
     else socket.close(code, reason)
@@ -88,4 +84,39 @@ export function abandonSocket(socket: SocketLike, code: number, reason: string):
 
 export function isOpen(socket: SocketLike): boolean {
   return socket.readyState === OPEN
+}
+
+/** What a Link hears from its socket. `message` gets `binary: false` for a `ws` text frame (a Buffer). */
+export interface SocketListeners {
+  open(): void
+  message(data: unknown, binary?: boolean): void
+  close(code: number, reason: unknown): void
+  pong(): void
+}
+
+/**
+ * Listen to a socket. `ws` (Node) gets its own emitter events: its `on*` setters wrap each
+ * handler in a closure with a property bag of its own, about 0.4 KB per idle connection.
+ * `pong` exists only there (browsers answer pings themselves).
+ */
+export function listen(socket: SocketLike, on: Partial<SocketListeners>): void {
+  if (socket.on) {
+    for (const [event, listener] of Object.entries(on)) socket.on(event, listener)
+    socket.on('error', NOOP)
+  } else {
+    if (on.open) socket.onopen = on.open
+    if (on.message) socket.onmessage = (event) => on.message!(event.data)
+    if (on.close) socket.onclose = (event) => on.close!(event.code, event.reason)
+    // A close event always follows an error event; the close carries the code.
+    socket.onerror = NOOP
+  }
+}
+
+/** Stop hearing a socket; an error it emits later is swallowed (an unhandled one would crash Node). */
+export function detach(socket: SocketLike): void {
+  socket.onopen = socket.onmessage = socket.onclose = null
+  if (socket.removeAllListeners) {
+    socket.removeAllListeners()
+    socket.on!('error', NOOP)
+  } else socket.onerror = NOOP
 }
