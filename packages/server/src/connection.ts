@@ -168,7 +168,8 @@ export class Connection implements SessionSocket {
     if (this.phase === 'closed') return
     // ws hands over one Buffer per message (an array only with binaryType 'fragments').
     const bytes = Array.isArray(raw) ? Buffer.concat(raw) : raw
-    const wire = isBinary ? toWire(bytes) : Buffer.from(bytes as Buffer).toString()
+    // Buffer.from(buffer) would copy the frame only to decode it; a Buffer is read in place.
+    const wire = isBinary ? toWire(bytes) : Buffer.isBuffer(bytes) ? bytes.toString() : Buffer.from(bytes).toString()
     const decoded = wire === undefined ? undefined : decodeClientFrame(wire, this.hub.options.maxPayloadBytes)
     this.hub.metrics.inbound(decoded?.ok ? decoded.frame.t : 'invalid', rawLength(raw))
     if (!decoded?.ok) {

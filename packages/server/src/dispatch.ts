@@ -2,6 +2,7 @@ import { ErrorCode, type ErrorFrame, type JoinFrame, type PubFrame, type ReqFram
 import type { Outcome } from './dedupe.js'
 import { checkPayload, type HandlerContext } from './handlers.js'
 import type { Hub } from './hub.js'
+import { isThenable, type MaybePromise } from './maybe-async.js'
 import type { AppFrame } from './middleware.js'
 import { prepare } from './outbound.js'
 import { msgFrame } from './rooms.js'
@@ -41,54 +42,71 @@ export function dispatch(link: DispatchLink, frame: AppFrame): void {
 
 function context(link: DispatchLink, kind: 'send' | 'req', type: string): HandlerContext {
   const session = link.session
-  return {
-    session: session.info(),
-    kind,
-    type,
+  return { session: session.info(), kind, type, send: eventSender(session), signal: link.signal }
+}
+
+/** `ctx.send` depends only on the session: one function per session, not one per frame. */
+const eventSenders = new WeakMap<Session, HandlerContext['send']>()
+
+function eventSender(session: Session): HandlerContext['send'] {
+  let send = eventSenders.get(session)
+  if (!send) {
     // Through the session, so a reply-time event follows the client to its resumed socket.
-    send: (t, data) => {
+    send = (t, data) => {
       const out = prepare({ t: 'evt', type: t, data })
       return (out && session.socket?.sendWire(out)) ?? false
-    },
-    signal: link.signal,
+    }
+    eventSenders.set(session, send)
   }
+  return send
 }
 
-async function onSend(link: DispatchLink, frame: SendFrame): Promise<void> {
+function onSend(link: DispatchLink, frame: SendFrame): void {
   const started = performance.now()
-  const ctx = context(link, 'send', frame.type)
-  const outcome = await link.session.ledger.runOnce('send', frame.id, () => link.hub.handlers.run(ctx, frame.data))
-  if (outcome.duplicate) link.hub.metrics.dedupeHit()
-  answer(link, frame.id, outcome)
-  link.hub.metrics.handler('send', (performance.now() - started) / 1000)
+  const outcome = link.session.ledger.runOnce('send', frame.id, () => link.hub.handlers.run(context(link, 'send', frame.type), frame.data))
+  settle(link, 'send', frame.id, started, outcome)
 }
 
-async function onReq(link: DispatchLink, frame: ReqFrame): Promise<void> {
+function onReq(link: DispatchLink, frame: ReqFrame): void {
   const started = performance.now()
-  const outcome = await link.hub.handlers.run(context(link, 'req', frame.type), frame.data)
-  answer(link, frame.id, outcome, (data) => ({ t: 'reply', id: frame.id, data }))
+  const outcome = link.hub.handlers.run(context(link, 'req', frame.type), frame.data)
+  if (isThenable(outcome)) void outcome.then((o) => replied(link, frame.id, started, o))
+  else replied(link, frame.id, started, outcome)
+}
+
+function replied(link: DispatchLink, id: number, started: number, outcome: Outcome): void {
+  answer(link, id, outcome, true)
   link.hub.metrics.handler('req', (performance.now() - started) / 1000)
 }
 
-async function onPub(link: DispatchLink, frame: PubFrame): Promise<void> {
+function onPub(link: DispatchLink, frame: PubFrame): void {
   const { hub, session } = link
   if (!hub.rooms.isMember(session, frame.room)) {
     return void link.send({ t: 'error', id: frame.id, code: ErrorCode.NOT_JOINED, message: `not joined to ${JSON.stringify(frame.room)}` })
   }
   const started = performance.now()
   const schema = hub.options.contract?.messages?.[frame.type]
-  const outcome = await session.ledger.runOnce('pub', frame.id, async (): Promise<Outcome> => {
-    const checked = await checkPayload(schema, frame.data)
+  const publish = (checked: { ok: true; value: unknown } | Outcome): Outcome => {
     if (!checked.ok) return checked
     // Membership may have ended while an async schema ran.
     if (!hub.rooms.isMember(session, frame.room)) return { ok: false, code: ErrorCode.NOT_JOINED, message: 'left the room' }
     const origin = { from: session.id, src: session.src, mid: frame.id }
     const sent = hub.rooms.publish(frame.room, frame.type, (checked as { value: unknown }).value, { origin })
     return sent ? { ok: true } : { ok: false, code: ErrorCode.INVALID_PAYLOAD, message: 'message could not be encoded' }
+  }
+  const outcome = session.ledger.runOnce('pub', frame.id, () => {
+    const checked = checkPayload(schema, frame.data)
+    return isThenable(checked) ? checked.then(publish) : publish(checked)
   })
-  if (outcome.duplicate) hub.metrics.dedupeHit()
-  answer(link, frame.id, outcome)
-  hub.metrics.handler('pub', (performance.now() - started) / 1000)
+  settle(link, 'pub', frame.id, started, outcome)
+}
+
+/** Answer a deduplicated `send`/`pub` once its outcome is known. */
+function settle(link: DispatchLink, kind: 'send' | 'pub', id: number, started: number, outcome: MaybePromise<Outcome & { duplicate: boolean }>): void {
+  if (isThenable(outcome)) return void outcome.then((o) => settle(link, kind, id, started, o))
+  if (outcome.duplicate) link.hub.metrics.dedupeHit()
+  answer(link, id, outcome)
+  link.hub.metrics.handler(kind, (performance.now() - started) / 1000)
 }
 
 async function onJoin(link: DispatchLink, frame: JoinFrame): Promise<void> {
@@ -114,9 +132,9 @@ async function onJoin(link: DispatchLink, frame: JoinFrame): Promise<void> {
   hub.logger.debug({ event: 'join', session: session.id, room, recovered }, 'joined room')
 }
 
-/** Answer message `id`: an ack (or, with `reply`, a reply carrying the result) or an error. */
-function answer(link: DispatchLink, id: number, outcome: Outcome, reply?: (data: unknown) => ServerFrame): void {
-  if (outcome.ok) return void (reply ? link.send(reply(outcome.data)) : link.ack(id))
+/** Answer message `id`: an ack (or, for a request, a reply carrying the result) or an error. */
+function answer(link: DispatchLink, id: number, outcome: Outcome, reply = false): void {
+  if (outcome.ok) return void (reply ? link.send({ t: 'reply', id, data: outcome.data }) : link.ack(id))
   const frame: ErrorFrame = { t: 'error', id, code: outcome.code, message: outcome.message }
   if (outcome.details !== undefined) frame.details = outcome.details
   link.send(frame)

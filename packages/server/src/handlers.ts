@@ -10,9 +10,11 @@ import {
   type ReplyInput,
   type RequestData,
   type RequestName,
+  type ValidationResult,
 } from '@mooring/protocol'
 import type { Outcome } from './dedupe.js'
 import { errorCodeOf, errorMessageOf } from './errors.js'
+import { isThenable, type MaybePromise } from './maybe-async.js'
 import type { SessionInfo } from './session.js'
 
 /** What a handler gets besides the payload. */
@@ -42,8 +44,12 @@ export type ContractHandler<C extends Contract, K extends HandlerName<C>> = (
 ) => HandlerReply<C, K> | Promise<HandlerReply<C, K>>
 
 /** Validate `data` against `schema` (when there is one) and turn a failure into an `Outcome`. */
-export async function checkPayload(schema: AnySchema | undefined, data: unknown): Promise<{ ok: true; value: unknown } | Outcome> {
-  const result = await validate(schema, data)
+export function checkPayload(schema: AnySchema | undefined, data: unknown): MaybePromise<{ ok: true; value: unknown } | Outcome> {
+  const result = validate(schema, data)
+  return isThenable(result) ? result.then(toOutcome) : toOutcome(result)
+}
+
+function toOutcome(result: ValidationResult): { ok: true; value: unknown } | Outcome {
   if (result.ok) return result
   return { ok: false, code: ErrorCode.INVALID_PAYLOAD, message: 'payload failed validation', details: result.issues }
 }
@@ -65,23 +71,46 @@ export class HandlerRegistry {
     return this.handlers.has(type)
   }
 
-  /** Run the handler for `ctx.type`; never rejects. */
-  async run(ctx: HandlerContext<any>, data: unknown): Promise<Outcome> {
+  /**
+   * Run the handler for `ctx.type`; never throws or rejects. Synchronous schema and handler
+   * give a synchronous outcome.
+   */
+  run(ctx: HandlerContext<any>, data: unknown): MaybePromise<Outcome> {
     const handler = this.handlers.get(ctx.type)
     if (!handler) return { ok: false, code: ErrorCode.NOT_FOUND, message: `no handler for ${JSON.stringify(ctx.type)}` }
     const schema = ctx.kind === 'req' ? this.contract?.requests?.[ctx.type]?.request : this.contract?.events?.[ctx.type]
     try {
-      const checked = await checkPayload(schema, data)
-      if (!checked.ok) return checked
-      const value = await handler(ctx, (checked as { value: unknown }).value)
-      return { ok: true, data: value }
+      const checked = checkPayload(schema, data)
+      if (!isThenable(checked)) return this.call(handler, ctx, checked)
+      return checked.then(
+        (c) => this.call(handler, ctx, c),
+        (err: unknown) => this.failed(err, ctx),
+      )
     } catch (err) {
-      const code = errorCodeOf(err)
-      if (code === ErrorCode.HANDLER_ERROR) this.onFailure(err, ctx)
-      const details = (err as { details?: unknown } | null)?.details
-      const outcome: Outcome = { ok: false, code, message: errorMessageOf(err) }
-      if (details !== undefined) outcome.details = details
-      return outcome
+      return this.failed(err, ctx)
     }
+  }
+
+  private call(handler: Handler, ctx: HandlerContext<any>, checked: { ok: true; value: unknown } | Outcome): MaybePromise<Outcome> {
+    if (!checked.ok) return checked
+    try {
+      const value = handler(ctx, (checked as { value: unknown }).value)
+      if (!isThenable(value)) return { ok: true, data: value }
+      return Promise.resolve(value).then(
+        (data): Outcome => ({ ok: true, data }),
+        (err: unknown) => this.failed(err, ctx),
+      )
+    } catch (err) {
+      return this.failed(err, ctx)
+    }
+  }
+
+  private failed(err: unknown, ctx: HandlerContext<any>): Outcome {
+    const code = errorCodeOf(err)
+    if (code === ErrorCode.HANDLER_ERROR) this.onFailure(err, ctx)
+    const details = (err as { details?: unknown } | null)?.details
+    const outcome: Outcome = { ok: false, code, message: errorMessageOf(err) }
+    if (details !== undefined) outcome.details = details
+    return outcome
   }
 }

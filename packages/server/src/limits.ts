@@ -1,5 +1,5 @@
 import { CloseCode, ErrorCode } from '@mooring/protocol'
-import type { Middleware } from './middleware.js'
+import { forKinds, type Middleware } from './middleware.js'
 import type { RateLimitOptions } from './options.js'
 import { TokenBucket } from './token-bucket.js'
 
@@ -23,8 +23,8 @@ export function rateLimit(options: Required<RateLimitOptions>, now: () => number
 
 /** Bound the rooms one connection is in; a join beyond it answers `FORBIDDEN`. */
 export function roomLimit(maxRooms: number): Middleware {
-  return (ctx, frame, next) => {
+  return forKinds(['join'], (ctx, frame, next) => {
     if (frame.t !== 'join' || ctx.rooms.has(frame.room) || ctx.rooms.size < maxRooms) return next()
     ctx.reject(ErrorCode.FORBIDDEN, `room limit reached: a connection may be in at most ${maxRooms} rooms`, { maxRooms })
-  }
+  })
 }

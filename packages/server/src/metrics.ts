@@ -1,6 +1,8 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
+import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
 import { CloseCode } from '@mooring/protocol'
 import type { MetricsOptions } from './options.js'
+import { TalliedCounter } from './tallied-counter.js'
+import { TalliedHistogram } from './tallied-histogram.js'
 
 /** Live figures read at scrape time rather than tracked on every change. */
 export interface MetricSources {
@@ -43,33 +45,31 @@ export const noopMetrics: MetricsSink = {
 // A peer picks its own close code; unknown ones share a label so they cannot blow up cardinality.
 const KNOWN_CLOSE_CODES = new Set<number>([...Object.values(CloseCode), 1005, 1006, 1002, 1003, 1007, 1010])
 
-type Child = { inc(n?: number): void }
-
 /** prom-client metrics of one server, on its own registry unless given one. */
 export class ServerMetrics implements MetricsSink {
   readonly registry: Registry
-  private readonly children = new Map<string, Child>()
+  // Tallied: counted as plain numbers per frame, handed to prom-client when scraped.
   private readonly c: {
-    connections: Counter
-    refused: Counter
-    closes: Counter
-    messagesIn: Counter
-    bytesIn: Counter
-    messagesOut: Counter
-    bytesOut: Counter
-    dropped: Counter
-    errors: Counter
-    dedupe: Counter
-    authFailures: Counter
+    connections: TalliedCounter
+    refused: TalliedCounter
+    closes: TalliedCounter
+    messagesIn: TalliedCounter
+    bytesIn: TalliedCounter
+    messagesOut: TalliedCounter
+    bytesOut: TalliedCounter
+    dropped: TalliedCounter
+    errors: TalliedCounter
+    dedupe: TalliedCounter
+    authFailures: TalliedCounter
   }
-  private readonly handlerSeconds: Histogram
+  private readonly handlerSeconds: TalliedHistogram
   private readonly connectionSeconds: Histogram
 
   constructor(options: Required<Omit<MetricsOptions, 'registry'>> & { registry: Registry | undefined }, sources: MetricSources) {
     const registry = (this.registry = options.registry ?? new Registry())
     const p = options.prefix
-    const counter = (name: string, help: string, labelNames: string[] = []): Counter =>
-      new Counter({ name: p + name, help, labelNames, registers: [registry] })
+    const counter = (name: string, help: string, labelNames: string[] = []): TalliedCounter =>
+      new TalliedCounter({ name: p + name, help, labelNames, registers: [registry] })
     const gauge = (name: string, help: string, read: () => number): void => {
       new Gauge({
         name: p + name,
@@ -97,10 +97,10 @@ export class ServerMetrics implements MetricsSink {
       dedupe: counter('dedupe_hits_total', 'Reliable send/pub frames recognised as duplicates and not run again.'),
       authFailures: counter('auth_failures_total', 'Handshakes refused after the socket opened, by error code.', ['code']),
     }
-    this.handlerSeconds = new Histogram({
+    this.handlerSeconds = new TalliedHistogram({
       name: `${p}handler_duration_seconds`,
       help: 'Time from a send/req/pub frame to its answer, by frame kind.',
-      labelNames: ['kind'],
+      labelName: 'kind',
       buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
       registers: [registry],
     })
@@ -123,44 +123,36 @@ export class ServerMetrics implements MetricsSink {
   }
 
   accepted(): void {
-    this.c.connections.inc()
+    this.c.connections.add('')
   }
   refused(reason: RefusalReason): void {
-    this.child(this.c.refused, 'refused', reason).inc()
+    this.c.refused.add(reason)
   }
   closed(code: number, durationMs: number): void {
-    this.child(this.c.closes, 'closes', KNOWN_CLOSE_CODES.has(code) ? String(code) : 'other').inc()
+    this.c.closes.add(KNOWN_CLOSE_CODES.has(code) ? String(code) : 'other')
     this.connectionSeconds.observe(durationMs / 1000)
   }
   inbound(kind: string, bytes: number): void {
-    this.child(this.c.messagesIn, 'mi', kind).inc()
-    this.child(this.c.bytesIn, 'bi', kind).inc(bytes)
+    this.c.messagesIn.add(kind)
+    this.c.bytesIn.add(kind, bytes)
   }
   outbound(kind: string, bytes: number, count = 1): void {
-    this.child(this.c.messagesOut, 'mo', kind).inc(count)
-    this.child(this.c.bytesOut, 'bo', kind).inc(bytes * count)
+    this.c.messagesOut.add(kind, count)
+    this.c.bytesOut.add(kind, bytes * count)
   }
   dropped(reason: 'slow_consumer'): void {
-    this.child(this.c.dropped, 'dr', reason).inc()
+    this.c.dropped.add(reason)
   }
   error(code: string): void {
-    this.child(this.c.errors, 'er', code).inc()
+    this.c.errors.add(code)
   }
   dedupeHit(): void {
-    this.c.dedupe.inc()
+    this.c.dedupe.add('')
   }
   authFailure(code: string): void {
-    this.child(this.c.authFailures, 'af', code).inc()
+    this.c.authFailures.add(code)
   }
   handler(kind: string, seconds: number): void {
-    this.handlerSeconds.observe({ kind }, seconds)
-  }
-
-  /** prom-client hashes label values on every `inc`; the hot path keeps the labelled children instead. */
-  private child(counter: Counter, family: string, value: string): Child {
-    const key = `${family}\u0000${value}`
-    let c = this.children.get(key)
-    if (!c) this.children.set(key, (c = counter.labels(value)))
-    return c
+    this.handlerSeconds.record(kind, seconds)
   }
 }

@@ -1,4 +1,5 @@
 import type { JoinFrame, LeaveFrame, PubFrame, ReqFrame, SendFrame } from '@mooring/protocol'
+import { isThenable } from './maybe-async.js'
 import type { SessionInfo } from './session.js'
 
 /** Inbound frames that middleware sees: everything after `welcome` except `ping`/`pong`. */
@@ -61,8 +62,43 @@ export function runMiddleware(
   return step(0)
 }
 
-function isThenable(v: unknown): v is PromiseLike<unknown> {
-  return typeof (v as { then?: unknown } | null)?.then === 'function'
+const KINDS = Symbol('mooring.middlewareKinds')
+
+/**
+ * Mark built-in middleware that only acts on some frame kinds. Frames of other kinds skip it
+ * outright (no context, no `next` closure): a room limit costs a `send` nothing.
+ */
+export function forKinds(kinds: readonly AppFrame['t'][], middleware: Middleware): Middleware {
+  return Object.assign(middleware, { [KINDS]: kinds })
+}
+
+function appliesTo(middleware: Middleware, kind: AppFrame['t']): boolean {
+  const kinds = (middleware as { [KINDS]?: readonly AppFrame['t'][] })[KINDS]
+  return !kinds || kinds.includes(kind)
+}
+
+/** A server's stack filtered per frame kind; shared by its sockets, redone when `server.use` grows it. */
+class KindFilter {
+  private filteredAt = -1
+  private byKind: Partial<Record<AppFrame['t'], readonly Middleware[]>> = {}
+
+  constructor(private readonly stack: readonly Middleware[]) {}
+
+  stackFor(kind: AppFrame['t']): readonly Middleware[] {
+    if (this.filteredAt !== this.stack.length) {
+      this.filteredAt = this.stack.length
+      this.byKind = {}
+    }
+    return (this.byKind[kind] ??= this.stack.filter((m) => appliesTo(m, kind)))
+  }
+}
+
+const filters = new WeakMap<readonly Middleware[], KindFilter>()
+
+function kindFilter(stack: readonly Middleware[]): KindFilter {
+  let filter = filters.get(stack)
+  if (!filter) filters.set(stack, (filter = new KindFilter(stack)))
+  return filter
 }
 
 /**
@@ -73,18 +109,22 @@ function isThenable(v: unknown): v is PromiseLike<unknown> {
 export class FrameGate {
   private readonly backlog: AppFrame[] = []
   private busy = false
+  private readonly kinds: KindFilter
 
   constructor(
-    private readonly stack: readonly Middleware[],
+    stack: readonly Middleware[],
     private readonly contextOf: (frame: AppFrame) => MiddlewareContext,
     private readonly dispatch: (frame: AppFrame) => void,
     private readonly failed: (frame: AppFrame, err: unknown) => void,
     /** Most frames waiting behind a slow middleware; `push` returns false beyond it. */
     private readonly maxBacklog: number,
-  ) {}
+  ) {
+    this.kinds = kindFilter(stack)
+  }
 
   push(frame: AppFrame): boolean {
-    if (this.stack.length === 0) {
+    // Nothing to run and nothing ahead of it: straight to the handler.
+    if (!this.busy && this.backlog.length === 0 && this.kinds.stackFor(frame.t).length === 0) {
       this.dispatch(frame)
       return true
     }
@@ -97,6 +137,11 @@ export class FrameGate {
   private pump(): void {
     while (!this.busy && this.backlog.length > 0) {
       const frame = this.backlog.shift()!
+      const stack = this.kinds.stackFor(frame.t)
+      if (stack.length === 0) {
+        this.dispatch(frame)
+        continue
+      }
       this.busy = true
       let released = false
       const release = (): void => {
@@ -106,7 +151,7 @@ export class FrameGate {
       }
       let pending: Promise<void> | undefined
       try {
-        pending = runMiddleware(this.stack, this.contextOf(frame), frame, () => {
+        pending = runMiddleware(stack, this.contextOf(frame), frame, () => {
           release()
           this.dispatch(frame)
         })

@@ -81,4 +81,51 @@ describe('ClientLedger', () => {
     await ledger.runOnce('pub', 1, fn)
     expect(runs).toBe(2)
   })
+  it('answers a synchronous run synchronously, without a promise, and still dedupes it', () => {
+    const ledger = new ClientLedger(10)
+    let runs = 0
+    const fn = () => (runs++, { ok: true as const, data: 'x' })
+    expect(ledger.runOnce('send', 1, fn)).toEqual({ ok: true, data: 'x', duplicate: false })
+    expect(ledger.runOnce('send', 1, fn)).toMatchObject({ ok: true, duplicate: true })
+    expect(runs).toBe(1)
+  })
+
+  it('does not remember a synchronous failure, so a retry runs again', () => {
+    const ledger = new ClientLedger(10)
+    let runs = 0
+    const fn = () => (++runs === 1 ? { ok: false as const, code: 'HANDLER_ERROR', message: 'x' } : { ok: true as const })
+    expect(ledger.runOnce('send', 3, fn)).toMatchObject({ ok: false, duplicate: false })
+    expect(ledger.runOnce('send', 3, fn)).toMatchObject({ ok: true, duplicate: false })
+    expect(runs).toBe(2)
+  })
+
+  it('turns a run that throws or rejects into an INTERNAL failure that may be retried', async () => {
+    const ledger = new ClientLedger(10)
+    const thrown = () => {
+      throw new Error('sync boom')
+    }
+    expect(ledger.runOnce('send', 1, thrown)).toMatchObject({ ok: false, code: 'INTERNAL', duplicate: false })
+    expect(await ledger.runOnce('send', 2, () => Promise.reject(new Error('async boom')))).toMatchObject({ ok: false, code: 'INTERNAL' })
+    let runs = 0
+    const fn = () => (runs++, { ok: true as const })
+    ledger.runOnce('send', 1, fn)
+    await ledger.runOnce('send', 2, fn)
+    expect(runs).toBe(2)
+  })
+
+  it('keeps exactly-once across a mix of synchronous and asynchronous runs arriving out of order', async () => {
+    const ledger = new ClientLedger(50)
+    const runs = new Map<number, number>()
+    const count = (id: number) => runs.set(id, (runs.get(id) ?? 0) + 1)
+    const pending: Array<Promise<unknown> | unknown> = []
+    // Every id twice, odd ids asynchronous, in a shuffled but fixed order.
+    const order = [5, 1, 2, 5, 3, 1, 4, 2, 6, 3, 4, 6, 8, 7, 8, 7]
+    for (const id of order) {
+      pending.push(
+        ledger.runOnce('send', id, () => (count(id), id % 2 ? Promise.resolve({ ok: true as const }) : { ok: true as const })),
+      )
+    }
+    await Promise.all(pending)
+    expect([...runs.entries()].sort((a, b) => a[0] - b[0])).toEqual([1, 2, 3, 4, 5, 6, 7, 8].map((id) => [id, 1]))
+  })
 })
