@@ -2,7 +2,7 @@ import type { Connection } from './connection.js'
 import type { HandlerRegistry } from './handlers.js'
 import type { Logger } from './logger.js'
 import type { MetricsSink } from './metrics.js'
-import type { Middleware } from './middleware.js'
+import type { MiddlewareStack } from './middleware.js'
 import type { ResolvedOptions } from './options.js'
 import type { RoomRegistry } from './rooms.js'
 import type { SessionStore } from './session.js'
@@ -15,7 +15,7 @@ export interface Hub {
   readonly rooms: RoomRegistry
   readonly metrics: MetricsSink
   readonly logger: Required<Logger>
-  readonly middleware: readonly Middleware[]
+  readonly middleware: MiddlewareStack
   authenticated(conn: Connection): void
   closed(conn: Connection, code: number, reason: string): void
 }

@@ -77,28 +77,27 @@ function appliesTo(middleware: Middleware, kind: AppFrame['t']): boolean {
   return !kinds || kinds.includes(kind)
 }
 
-/** A server's stack filtered per frame kind; shared by its sockets, redone when `server.use` grows it. */
-class KindFilter {
-  private filteredAt = -1
+/**
+ * A server's middleware, in `use` order, with the per-kind views its sockets read cached:
+ * one filter per kind after each `use`, not one per frame.
+ */
+export class MiddlewareStack {
+  private readonly all: Middleware[]
   private byKind: Partial<Record<AppFrame['t'], readonly Middleware[]>> = {}
 
-  constructor(private readonly stack: readonly Middleware[]) {}
-
-  stackFor(kind: AppFrame['t']): readonly Middleware[] {
-    if (this.filteredAt !== this.stack.length) {
-      this.filteredAt = this.stack.length
-      this.byKind = {}
-    }
-    return (this.byKind[kind] ??= this.stack.filter((m) => appliesTo(m, kind)))
+  constructor(middleware: Middleware[] = []) {
+    this.all = [...middleware]
   }
-}
 
-const filters = new WeakMap<readonly Middleware[], KindFilter>()
+  add(middleware: Middleware): void {
+    this.all.push(middleware)
+    this.byKind = {}
+  }
 
-function kindFilter(stack: readonly Middleware[]): KindFilter {
-  let filter = filters.get(stack)
-  if (!filter) filters.set(stack, (filter = new KindFilter(stack)))
-  return filter
+  /** The middleware that acts on frames of `kind`. */
+  for(kind: AppFrame['t']): readonly Middleware[] {
+    return (this.byKind[kind] ??= this.all.filter((m) => appliesTo(m, kind)))
+  }
 }
 
 /**
@@ -109,22 +108,18 @@ function kindFilter(stack: readonly Middleware[]): KindFilter {
 export class FrameGate {
   private readonly backlog: AppFrame[] = []
   private busy = false
-  private readonly kinds: KindFilter
-
   constructor(
-    stack: readonly Middleware[],
+    private readonly stack: MiddlewareStack,
     private readonly contextOf: (frame: AppFrame) => MiddlewareContext,
     private readonly dispatch: (frame: AppFrame) => void,
     private readonly failed: (frame: AppFrame, err: unknown) => void,
     /** Most frames waiting behind a slow middleware; `push` returns false beyond it. */
     private readonly maxBacklog: number,
-  ) {
-    this.kinds = kindFilter(stack)
-  }
+  ) {}
 
   push(frame: AppFrame): boolean {
     // Nothing to run and nothing ahead of it: straight to the handler.
-    if (!this.busy && this.backlog.length === 0 && this.kinds.stackFor(frame.t).length === 0) {
+    if (!this.busy && this.backlog.length === 0 && this.stack.for(frame.t).length === 0) {
       this.dispatch(frame)
       return true
     }
@@ -137,7 +132,7 @@ export class FrameGate {
   private pump(): void {
     while (!this.busy && this.backlog.length > 0) {
       const frame = this.backlog.shift()!
-      const stack = this.kinds.stackFor(frame.t)
+      const stack = this.stack.for(frame.t)
       if (stack.length === 0) {
         this.dispatch(frame)
         continue

@@ -20,7 +20,7 @@ import type { Hub } from './hub.js'
 import { rateLimit, roomLimit } from './limits.js'
 import { safeLogger } from './logger.js'
 import { noopMetrics, ServerMetrics } from './metrics.js'
-import type { Middleware } from './middleware.js'
+import { MiddlewareStack, type Middleware } from './middleware.js'
 import { resolveOptions, type ResolvedOptions, type ServerOptions } from './options.js'
 import { prepare } from './outbound.js'
 import { RoomRegistry } from './rooms.js'
@@ -76,7 +76,7 @@ export class MooringServer<C extends Contract = LooseContract> extends EventEmit
   private readonly live = new Set<Connection>()
   private readonly byUser = new Map<string, Set<Connection>>()
   private readonly hub: Hub
-  private readonly middleware: Middleware[] = []
+  private readonly middleware = new MiddlewareStack()
   private readonly prom: ServerMetrics | undefined
   private readonly gate: UpgradeGate
   private readonly routes: RouteSources
@@ -104,8 +104,8 @@ export class MooringServer<C extends Contract = LooseContract> extends EventEmit
       })
     }
     // Built-in limits run first, so abuse is cut before application middleware spends anything on it.
-    if (opts.rateLimit) this.middleware.push(rateLimit(opts.rateLimit))
-    if (Number.isFinite(opts.maxRoomsPerConnection)) this.middleware.push(roomLimit(opts.maxRoomsPerConnection))
+    if (opts.rateLimit) this.middleware.add(rateLimit(opts.rateLimit))
+    if (Number.isFinite(opts.maxRoomsPerConnection)) this.middleware.add(roomLimit(opts.maxRoomsPerConnection))
     this.hub = {
       options: opts,
       sessions,
@@ -182,7 +182,7 @@ export class MooringServer<C extends Contract = LooseContract> extends EventEmit
    * authenticated sockets. Runs in the order added, after the built-in limits.
    */
   use(middleware: Middleware): this {
-    this.middleware.push(middleware)
+    this.middleware.add(middleware)
     return this
   }
 

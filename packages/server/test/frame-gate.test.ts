@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest'
-import { FrameGate, forKinds, type AppFrame, type Middleware, type MiddlewareContext } from '../src/middleware.js'
+import { FrameGate, forKinds, MiddlewareStack, type AppFrame, type Middleware, type MiddlewareContext } from '../src/middleware.js'
 
 const send = (id: number): AppFrame => ({ t: 'send', id, type: 'n', data: null })
 const join = (ref: number): AppFrame => ({ t: 'join', ref, room: 'r' })
 const label = (f: AppFrame) => (f.t === 'join' ? `join${f.ref}` : `${f.t}${(f as { id: number }).id}`)
 
-function gate(stack: Middleware[]): { gate: FrameGate; handled: string[]; contexts: string[] } {
+function gate(middleware: Middleware[]): { gate: FrameGate; stack: MiddlewareStack; handled: string[]; contexts: string[] } {
+  const stack = new MiddlewareStack(middleware)
   const handled: string[] = []
   const contexts: string[] = []
   const g = new FrameGate(
@@ -15,7 +16,7 @@ function gate(stack: Middleware[]): { gate: FrameGate; handled: string[]; contex
     (frame) => handled.push(`failed:${label(frame)}`),
     16,
   )
-  return { gate: g, handled, contexts }
+  return { gate: g, stack, handled, contexts }
 }
 
 describe('FrameGate', () => {
@@ -48,10 +49,9 @@ describe('FrameGate', () => {
   })
 
   it('applies middleware added after frames went through to the frames that follow', () => {
-    const stack: Middleware[] = [forKinds(['join'], (_ctx, _frame, next) => next())]
-    const { gate: g, handled } = gate(stack)
+    const { gate: g, stack, handled } = gate([forKinds(['join'], (_ctx, _frame, next) => next())])
     g.push(send(1))
-    stack.push((_ctx, frame, next) => (frame.t === 'send' && frame.id === 2 ? undefined : next()))
+    stack.add((_ctx, frame, next) => (frame.t === 'send' && frame.id === 2 ? undefined : next()))
     g.push(send(2)) // stopped: the new middleware does not call next
     g.push(send(3))
     expect(handled).toEqual(['send1', 'send3'])
