@@ -15,6 +15,8 @@ const PACKAGES_DIR = 'packages'
 const builtins = new Set(builtinModules)
 
 const isBare = (id) => !id.startsWith('.') && !isAbsolute(id) && !id.startsWith('\0')
+/** `#transport` and friends: the package's own `imports` map, resolved per runtime by whoever loads dist. */
+const isSubpathImport = (id) => id.startsWith('#')
 const packageName = (id) => (id.startsWith('@') ? id.split('/').slice(0, 2).join('/') : id.split('/')[0])
 
 /**
@@ -31,7 +33,7 @@ function externalFor(pkg) {
   return (id) => {
     if (!isBare(id)) return false
     const name = packageName(id)
-    const ok = id.startsWith('node:') || builtins.has(name) || declared.has(name) || name === pkg.name
+    const ok = isSubpathImport(id) || id.startsWith('node:') || builtins.has(name) || declared.has(name) || name === pkg.name
     if (!ok && !reported.has(name)) {
       reported.add(name)
       console.warn(`[build] ${pkg.name} imports "${id}" but does not declare "${name}" in dependencies or peerDependencies`)
@@ -82,16 +84,25 @@ function intoEntryChunk(entry, name) {
 }
 
 /**
- * The entry points of a package: every `source` condition in its exports map, named after
- * the file its `import` condition points at (`./dist/indexeddb.js` → `indexeddb`).
+ * The entry points of a package: every `source` condition in its exports and imports maps
+ * (nested conditions included), named after the file its `import` condition points at
+ * (`./dist/indexeddb.js` → `indexeddb`, `./dist/transport.node.js` → `transport.node`).
  */
 function entriesOf(dir, pkg) {
   const entries = {}
-  for (const target of Object.values(pkg.exports ?? {})) {
-    if (typeof target !== 'object' || !target.source) continue
-    const name = target.import.default.replace(/^\.\/dist\//, '').replace(/\.js$/, '')
-    entries[name] = join(dir, target.source)
+  const visit = (target) => {
+    if (typeof target !== 'object' || target === null) return
+    if (target.source && typeof target.import === 'string') {
+      const name = target.import.replace(/^\.\/dist\//, '').replace(/\.js$/, '')
+      entries[name] = join(dir, target.source)
+    } else if (target.source && target.import) {
+      const name = target.import.default.replace(/^\.\/dist\//, '').replace(/\.js$/, '')
+      entries[name] = join(dir, target.source)
+    }
+    for (const value of Object.values(target)) visit(value)
   }
+  visit(pkg.exports)
+  visit(pkg.imports)
   return entries
 }
 

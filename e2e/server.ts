@@ -3,7 +3,6 @@
 // `tsx --conditions=source e2e/server.ts`; prints `e2e server listening on http://HOST:PORT`.
 import { createReadStream, statSync } from 'node:fs'
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http'
-import { createRequire } from 'node:module'
 import { dirname, extname, join, resolve, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { AddressInfo } from 'node:net'
@@ -12,21 +11,12 @@ import type { AddressInfo } from 'node:net'
 import { createServer } from '../packages/server/src/index.js'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
-const clientRequire = createRequire(join(ROOT, 'packages/client/package.json'))
 
 /** URL prefix → directory served under it. */
 const MOUNTS: Record<string, string> = {
   '/client/': join(ROOT, 'packages/client/dist'),
   '/protocol/': join(ROOT, 'packages/protocol/dist'),
   '/': join(ROOT, 'e2e/pages'),
-}
-
-/**
- * Single files for the ESM page's import map: the bare specifiers that dist/index.js keeps
- * external. isomorphic-ws's browser.js is ESM (`export default` of the browser's WebSocket).
- */
-const FILES: Record<string, string> = {
-  '/vendor/isomorphic-ws.js': clientRequire.resolve('isomorphic-ws/browser.js'),
 }
 
 const TYPES: Record<string, string> = {
@@ -38,7 +28,6 @@ const TYPES: Record<string, string> = {
 }
 
 function fileFor(pathname: string): string | undefined {
-  if (FILES[pathname]) return FILES[pathname]
   for (const [prefix, dir] of Object.entries(MOUNTS)) {
     if (!pathname.startsWith(prefix)) continue
     const file = resolve(dir, `.${sep}${decodeURIComponent(pathname.slice(prefix.length)) || 'index.html'}`)

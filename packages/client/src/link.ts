@@ -14,7 +14,9 @@ import type { Reason } from './connection.js'
 import { MooringError } from './errors.js'
 import { Heartbeat, type HeartbeatHooks, type HeartbeatOptions } from './heartbeat.js'
 import type { ClientOptions, ResolvedOptions, Token } from './options.js'
-import { abandonSocket, detach, isOpen, listen, openSocket, type SocketLike } from './transport.js'
+// The runtime's transport: transport.ts in browsers, transport.node.ts in Node (package.json `imports`).
+import { abandonSocket, detach, isOpen, listen, openSocket, write } from '#transport'
+import type { SocketLike } from './transport.js'
 
 /** How a link ended. */
 export interface LinkLoss {
@@ -80,7 +82,6 @@ export class Link implements HeartbeatHooks {
   #socket: SocketLike | undefined
   #heartbeat: Heartbeat | undefined
   #done = false
-  #corked = false
   #helloSentAt = 0
 
   constructor(config: LinkConfig) {
@@ -144,18 +145,7 @@ export class Link implements HeartbeatHooks {
   send(wire: Wire): boolean {
     const socket = this.#socket
     if (this.#done || !socket || !isOpen(socket)) return false
-    // Node's `ws` writes every frame with its own syscall; corking its TCP socket until the
-    // end of the tick sends a burst of frames in one writev (browsers batch on their own).
-    const tcp = (socket as { _socket?: { cork(): void; uncork(): void } })._socket
-    if (tcp && !this.#corked) {
-      this.#corked = true
-      tcp.cork()
-      queueMicrotask(() => {
-        this.#corked = false
-        tcp.uncork()
-      })
-    }
-    socket.send(wire)
+    write(socket, wire)
     return true
   }
 
