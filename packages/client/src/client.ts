@@ -28,7 +28,7 @@ import { addHandler, type Room } from './room.js'
 import { Rooms } from './rooms.js'
 import { checkPayload } from './schema.js'
 import { StatsRecorder, type ClientStats } from './stats.js'
-import { Persister, restoreOutbox } from './storage.js'
+import { Persister } from './storage.js'
 import type { ClientEvents, StateChange } from './client-events.js'
 
 export type { ClientEvents, StateChange } from './client-events.js'
@@ -63,8 +63,6 @@ export class MooringClient<C extends Contract = LooseContract> extends Emitter<C
   #lastError: MooringError | undefined
   #closing: Promise<void> = Promise.resolve()
   #unsubscribeEnv: (() => void) | undefined
-  /** Until the stored outbox is loaded, sends and the first socket wait for it. */
-  #loading: Promise<void> | undefined
   readonly #persister: Persister | undefined
 
   constructor(options: ClientOptions<C>) {
@@ -84,20 +82,17 @@ export class MooringClient<C extends Contract = LooseContract> extends Emitter<C
       port: (event: string, arg?: any): any =>
         event === 'ready' ? this.#ready : event === 'write' ? this.#writeWire(arg) : event === 'drop' ? this.#dropped(arg) : this.#persister?.changed(),
     })
-    const { storage } = options
-    if (storage) {
+    if (options.storage)
       this.#persister = new Persister(
-        storage,
-        () => ({ clientId: this.clientId, nextId: this.#delivery.nextId, messages: this.#delivery.list() }),
-        (error) => this.emit('error', MooringError.from(error, 'INTERNAL', 'storage')),
+        options.storage,
+        {
+          snapshot: () => ({ clientId: this.clientId, nextId: this.#delivery.nextId, messages: this.#delivery.list() }),
+          restore: (messages, nextId) => this.#delivery.restore(messages, nextId),
+          adopt: (clientId) => (this.options.clientId = clientId),
+          failed: (error) => this.emit('error', MooringError.from(error, 'INTERNAL', 'storage')),
+        },
+        options.clientId,
       )
-      this.#loading = restoreOutbox(storage, this.#delivery, options.clientId, {
-        adopt: (clientId) => (this.options.clientId = clientId),
-        failed: (error) => this.emit('error', MooringError.from(error, 'INTERNAL', 'storage')),
-      }).then(() => {
-        this.#loading = undefined
-      })
-    }
     options.signal?.addEventListener('abort', () => void this.close(), { once: true })
     // Connect on the next microtask, so `state` listeners attached right after
     // `createClient()` see the first `connecting`.
@@ -131,7 +126,7 @@ export class MooringClient<C extends Contract = LooseContract> extends Emitter<C
 
   /** Resolves once the outbox as it is now is saved (immediately without `storage`). */
   persisted(): Promise<void> {
-    return (this.#loading ?? Promise.resolve()).then(() => this.#persister?.idle())
+    return this.#persister?.idle() ?? Promise.resolve()
   }
 
   /** Reliable messages waiting for their ack, in send order. */
@@ -216,8 +211,8 @@ export class MooringClient<C extends Contract = LooseContract> extends Emitter<C
       new Promise<T>((resolve, reject) => {
         // Ids must come after the stored ones: hold new messages until the outbox is loaded
         // (in call order, since every waiter chains on the same promise).
-        const proceed = (value: unknown) =>
-          (this.#loading ? this.#loading.then(() => next(value)) : next(value)).then(resolve, reject)
+        const loading = this.#persister?.loading
+        const proceed = (value: unknown) => (loading ? loading.then(() => next(value)) : next(value)).then(resolve, reject)
         if (!this.options.validateOutbound) return proceed(data)
         checkPayload(this.#contract, kind, type, data, op, proceed, reject)
       }),
@@ -374,7 +369,9 @@ export class MooringClient<C extends Contract = LooseContract> extends Emitter<C
       report: (event: string, a: any, b?: any) => this.#onReport(link, event, a, b),
     })
     this.#link = link
-    if (this.#loading) void this.#loading.then(() => void (this.#link === link && link.start()))
+    // Until the stored outbox is loaded, the first socket waits for it (ids come after the stored ones).
+    const loading = this.#persister?.loading
+    if (loading) void loading.then(() => void (this.#link === link && link.start()))
     else void link.start()
   }
 

@@ -20,19 +20,40 @@ export interface OutboxStorage {
   save(state: StoredOutbox): Promise<void>
 }
 
+/** What a Persister needs from its client. */
+export interface PersisterHost {
+  /** The state to save now. */
+  snapshot(): StoredOutbox
+  /** Take back what an earlier run stored (Delivery.restore). */
+  restore(messages: OutboxMessage[], nextId: number): void
+  /** The stored client id wins over a random one, so the server dedupes what is resent. */
+  adopt(clientId: string): void
+  failed(error: unknown): void
+}
+
 /**
- * Writes the latest state, one save at a time: changes made while a save runs are folded
- * into the next one, so a burst of sends costs two writes, not one per message.
+ * The outbox's stored copy. It first loads what an earlier run left — the stored client id
+ * wins over a random one, so the server dedupes what is resent; an explicit `clientId` that
+ * differs means the messages belong to another client and are left alone. Then it writes
+ * the latest state, one save at a time: changes made while a save runs are folded into the
+ * next one, so a burst of sends costs two writes, not one per message.
  */
 export class Persister {
+  /**
+   * Resolves once the stored outbox is loaded (never rejects). New messages chain on it even
+   * after that, so they stay in call order across the moment loading ends.
+   */
+  readonly loading: Promise<void>
   #running: Promise<void> | undefined
   #dirty = false
 
   constructor(
     private readonly storage: OutboxStorage,
-    private readonly state: () => StoredOutbox,
-    private readonly failed: (error: unknown) => void,
-  ) {}
+    private readonly host: PersisterHost,
+    explicitClientId: string | undefined,
+  ) {
+    this.loading = this.#load(explicitClientId)
+  }
 
   /** Something changed: save soon. */
   changed(): void {
@@ -40,42 +61,33 @@ export class Persister {
     this.#running ??= this.#drain()
   }
 
-  /** Resolves once everything changed so far is saved. */
-  idle(): Promise<void> {
-    return this.#running ?? Promise.resolve()
+  /** Resolves once loaded and everything changed so far is saved. */
+  async idle(): Promise<void> {
+    await this.loading
+    await this.#running
+  }
+
+  async #load(explicitClientId: string | undefined): Promise<void> {
+    try {
+      const stored = await this.storage.load()
+      if (stored && (explicitClientId === undefined || explicitClientId === stored.clientId)) {
+        this.host.adopt(stored.clientId)
+        this.host.restore(stored.messages, stored.nextId)
+      }
+    } catch (error) {
+      this.host.failed(error)
+    }
   }
 
   async #drain(): Promise<void> {
     while (this.#dirty) {
       this.#dirty = false
       try {
-        await this.storage.save(this.state())
+        await this.storage.save(this.host.snapshot())
       } catch (error) {
-        this.failed(error)
+        this.host.failed(error)
       }
     }
     this.#running = undefined
-  }
-}
-
-/**
- * Load the stored outbox into `delivery`. The stored client id wins over a random one, so
- * the server dedupes what is resent; an explicit `clientId` option that differs means the
- * stored messages belong to another client and are left alone. Never rejects.
- */
-export async function restoreOutbox(
-  storage: OutboxStorage,
-  delivery: { restore(messages: OutboxMessage[], nextId: number): void },
-  explicitClientId: string | undefined,
-  on: { adopt(clientId: string): void; failed(error: unknown): void },
-): Promise<void> {
-  try {
-    const stored = await storage.load()
-    if (stored && (explicitClientId === undefined || explicitClientId === stored.clientId)) {
-      on.adopt(stored.clientId)
-      delivery.restore(stored.messages, stored.nextId)
-    }
-  } catch (error) {
-    on.failed(error)
   }
 }

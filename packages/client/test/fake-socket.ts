@@ -14,6 +14,8 @@ export interface FakeServerOptions {
   heartbeat?: { intervalMs: number; timeoutMs: number }
   /** Raw mode: frames are not the Mooring protocol; record them as they are. @default false */
   raw?: boolean
+  /** Ack every `send` and `pub` as the real server would. @default false */
+  autoAck?: boolean
 }
 
 export class FakeSocket implements SocketLike {
@@ -111,7 +113,7 @@ export class FakeServer {
   onRaw: ((socket: FakeSocket, data: string | Uint8Array) => void) | undefined
 
   constructor(options: FakeServerOptions = {}) {
-    this.options = { autoWelcome: true, autoOpen: true, heartbeat: { intervalMs: 25_000, timeoutMs: 10_000 }, raw: false, ...options }
+    this.options = { autoWelcome: true, autoOpen: true, heartbeat: { intervalMs: 25_000, timeoutMs: 10_000 }, raw: false, autoAck: false, ...options }
   }
 
   get WebSocket(): WebSocketConstructor {
@@ -154,6 +156,8 @@ export class FakeServer {
         )
     } else if (frame.t === 'ping') {
       setTimeout(() => socket.push({ t: 'pong', n: frame.n }), 0)
+    } else if ((frame.t === 'send' || frame.t === 'pub') && this.options.autoAck) {
+      setTimeout(() => socket.push({ t: 'ack', id: frame.id }), 0)
     }
   }
 }
