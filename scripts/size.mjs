@@ -8,16 +8,19 @@ import { gzipSync } from 'node:zlib'
 import { rollup } from 'rollup'
 import { browserPlugins, strictBrowserWarnings } from './browser-bundle.mjs'
 
-// The issue's target is 8 KiB (goal 6.5 KiB); not met yet, see the notes of issues 2 and 4.
-// The client with everything issues 3–5 ask for is 11.2 KiB today. The bar sits just above
-// it so any growth fails the test command. It moved from 11 to 11.5 KiB once, on purpose:
-// the idle-connection memory work (a class-based heartbeat, `ws` listeners without their
-// on* wrappers) cost ~0.35 KiB gzip and saved ~4 KB of heap per connection.
-const BUDGET_GZIP_BYTES = 11.5 * 1024
+// Issue 2 set 8 KiB for the first slice, before issues 3–5 defined the client's features.
+// With all of them the client is 11.0 KiB (ESM 10.9, CDN 11.0; see README "Size" and
+// `bench/size.ts`, which measures socket.io-client at 12.5, centrifuge at 22.5 and phoenix
+// at 7.2 KiB the same way). Without rooms, raw mode, storage and stats it would still be
+// ~9 KiB, so 8 KiB is not reachable without dropping what the design promises; the bar
+// is the measured size plus ~0.3 KiB, so growth fails the test command and has to be argued
+// for in the commit that raises it. History: 11 → 11.5 KiB for the idle-memory work; 11.5 →
+// 11.25 KiB once browsers stopped carrying the Node transport.
+const BUDGET_GZIP_BYTES = 11.25 * 1024
 const ENTRY = resolve('packages/client/src/index.ts')
 const CDN_BUNDLE = resolve('packages/client/dist/mooring.min.js')
 
-const kib = (bytes) => `${(bytes / 1024).toFixed(1)} KiB`
+const kib = (bytes) => `${(bytes / 1024).toFixed(2)} KiB`
 
 async function buildEsm() {
   const bundle = await rollup({ input: ENTRY, plugins: browserPlugins({ minify: true }), onwarn: strictBrowserWarnings })
@@ -36,7 +39,9 @@ function measure(label, code) {
   const min = Buffer.byteLength(code)
   const gzip = gzipSync(code, { level: 9 }).length
   const over = gzip > BUDGET_GZIP_BYTES
-  console.log(`size: ${label} ${kib(min)} min, ${kib(gzip)} gzip (budget ${kib(BUDGET_GZIP_BYTES)})${over ? ' OVER BUDGET' : ''}`)
+  console.log(
+    `size: ${label} ${kib(min)} min, ${kib(gzip)} gzip (${gzip} bytes; budget ${BUDGET_GZIP_BYTES} bytes = ${kib(BUDGET_GZIP_BYTES)})${over ? ' OVER BUDGET' : ''}`,
+  )
   return !over
 }
 

@@ -41,7 +41,6 @@ const REAUTH_MIN_UPTIME_MS = 1_000
 export class MooringClient<C extends Contract = LooseContract> extends Emitter<ClientEvents> {
   readonly options: ResolvedOptions
   readonly #user: ClientOptions<C>
-  readonly #contract: Partial<Contract> | undefined
   readonly #raw: RawCodec | undefined
   readonly #delivery: Delivery
   /** Created by the first `room()` call: a client that never joins pays nothing for rooms. */
@@ -69,7 +68,6 @@ export class MooringClient<C extends Contract = LooseContract> extends Emitter<C
     super()
     this.options = resolveOptions(options)
     this.#user = options
-    this.#contract = options.contract
     const clock = this.options.clock
     this.#raw = this.options.mode === 'raw' ? new RawCodec(options.raw) : undefined
     this.#retryTimer = new Timer(clock)
@@ -189,7 +187,7 @@ export class MooringClient<C extends Contract = LooseContract> extends Emitter<C
     return this.#validated('request', type, data, 'request', (value) =>
       this.#delivery
         .request(type, value, options)
-        .then((reply) => new Promise<unknown>((resolve, reject) => checkPayload(this.#contract, 'reply', type, reply, 'request', resolve, reject))),
+        .then((reply) => new Promise<unknown>((resolve, reject) => checkPayload(this.#user.contract, 'reply', type, reply, 'request', resolve, reject))),
     ) as Promise<ReplyData<C, K>>
   }
 
@@ -214,7 +212,7 @@ export class MooringClient<C extends Contract = LooseContract> extends Emitter<C
         const loading = this.#persister?.loading
         const proceed = (value: unknown) => (loading ? loading.then(() => next(value)) : next(value)).then(resolve, reject)
         if (!this.options.validateOutbound) return proceed(data)
-        checkPayload(this.#contract, kind, type, data, op, proceed, reject)
+        checkPayload(this.#user.contract, kind, type, data, op, proceed, reject)
       }),
     )
   }
@@ -231,7 +229,7 @@ export class MooringClient<C extends Contract = LooseContract> extends Emitter<C
   }
 
   #inbound(kind: 'event' | 'message', type: string, data: unknown, onValid: (value: unknown) => void): void {
-    checkPayload(this.#contract, kind, type, data, 'receive', onValid, (error) => this.#invalid(error))
+    checkPayload(this.#user.contract, kind, type, data, 'receive', onValid, (error) => this.#invalid(error))
   }
 
   /** Something inbound failed its check (contract or protocol); the link stays up. */

@@ -117,9 +117,7 @@ export class Delivery implements Outbox {
     const ready = host.port('ready')
     const now = host.clock.now()
     const id = ++this.#nextId
-    const wire = host.raw
-      ? host.raw.encode(type, data)
-      : encode(room === undefined ? { t: 'send', id, type, data } : { t: 'pub', id, room, type, data })
+    const wire = host.raw ? host.raw.encode(type, data) : frameOf(id, type, data, room)
     const message: OutboxMessage = { id, type, data, bytes: wire.length, enqueuedAt: now, expiresAt: now + (options.ttlMs ?? host.outbox.ttlMs) }
     if (room !== undefined) message.room = room
     if (delivery !== 'queue' && !ready) {
@@ -175,7 +173,7 @@ export class Delivery implements Outbox {
     for (const message of messages) {
       if (this.#entries.has(message.id)) continue
       const { id, type, data, room } = message
-      const wire = encode(room === undefined ? { t: 'send', id, type, data } : { t: 'pub', id, room, type, data })
+      const wire = frameOf(id, type, data, room)
       this.#size++
       this.#bytes += message.bytes
       this.#track(id, { wire, queued: message, sent: false }, message.expiresAt - now).catch(() => {})
@@ -328,6 +326,10 @@ export class Delivery implements Outbox {
     for (const message of this.list()) this.#drop(message.id, reason)
   }
 }
+
+/** A reliable message on the wire: `send` to the server, or `pub` to a room. */
+const frameOf = (id: number, type: string, data: unknown, room: string | undefined): Wire =>
+  encode(room === undefined ? { t: 'send', id, type, data } : { t: 'pub', id, room, type, data })
 
 function aborted(signal: AbortSignal): MooringError {
   return new MooringError('ABORTED', 'aborted', { op: 'request', cause: signal.reason })
