@@ -15,9 +15,15 @@ export function isNodeBuiltin(id) {
   return id.startsWith('node:') || builtins.has(id) || builtins.has(id.split('/')[0])
 }
 
+/** Packages that only make sense in Node: `ws` and its isomorphic wrapper (a shim in browsers). */
+const NODE_ONLY_PACKAGES = new Set(['ws', 'isomorphic-ws'])
+/** Our own Node-only modules (transport.node.ts), reached through a `node` import condition. */
+const NODE_ONLY_FILE = /\.node\.[cm]?[jt]s$/
+
 /**
  * A browser bundle must never carry Node built-ins: a shim would bloat it and a missing one
- * would only fail at runtime in the user's page, so we fail the build instead.
+ * would only fail at runtime in the user's page, so we fail the build instead. Node-only
+ * packages and modules fail it too: they would be dead weight in every page.
  */
 export function forbidNodeBuiltins() {
   return {
@@ -26,6 +32,13 @@ export function forbidNodeBuiltins() {
       if (isNodeBuiltin(id)) {
         this.error(`Node built-in "${id}" imported by ${importer ?? 'the entry'} would end up in a browser bundle`)
       }
+      if (NODE_ONLY_PACKAGES.has(id)) {
+        this.error(`Node-only package "${id}" imported by ${importer ?? 'the entry'} would end up in a browser bundle`)
+      }
+      return null
+    },
+    load(id) {
+      if (NODE_ONLY_FILE.test(id)) this.error(`Node-only module ${id} would end up in a browser bundle`)
       return null
     },
   }
