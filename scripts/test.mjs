@@ -32,6 +32,7 @@ const STEPS = [
   },
   { name: 'build', cmd: [`${BIN}/rollup`, '-c', '--silent'] },
   { name: 'publint', cmd: [process.execPath, 'scripts/publint.mjs'] },
+  { name: 'runtimes', cmd: [process.execPath, 'scripts/runtimes.mjs'] },
   { name: 'size', cmd: [process.execPath, 'scripts/size.mjs'] },
   { name: 'chromium', cmd: [process.execPath, 'scripts/chromium.mjs'] },
   { name: 'e2e', cmd: [`${BIN}/playwright`, 'test'], counts: 'playwright' },
