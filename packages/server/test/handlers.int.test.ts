@@ -1,20 +1,13 @@
 import { defineContract } from '@mooring/protocol'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { MooringServerError, type MooringServer } from '../src/index.js'
 import { startServer, TestClient } from './helpers.js'
 
 let server: MooringServer | undefined
-const clients: TestClient[] = []
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close()
-  await server?.close({ drainMs: 100 })
-  server = undefined
-})
 
 async function connect(url: string, clientId = 'c1') {
   const { client, welcome } = await TestClient.connect(url, { clientId })
-  clients.push(client)
   return { client, welcome }
 }
 
@@ -155,7 +148,6 @@ describe('server to clients', () => {
     const a1 = await TestClient.connect(url, { clientId: 'a1', token: 'alice' })
     const a2 = await TestClient.connect(url, { clientId: 'a2', token: 'alice' })
     const b = await TestClient.connect(url, { clientId: 'b', token: 'bob' })
-    clients.push(a1.client, a2.client, b.client)
     expect(server.toUser('alice').send('note', 1)).toBe(2)
     expect(await a1.client.next('evt')).toMatchObject({ type: 'note', data: 1 })
     expect(await a2.client.next('evt')).toMatchObject({ type: 'note', data: 1 })
@@ -170,7 +162,6 @@ describe('server to clients', () => {
     const a = await TestClient.connect(url, { clientId: 'a', token: 'alice' })
     const b = await TestClient.connect(url, { clientId: 'b', token: 'bob' })
     const pending = await TestClient.open(url) // never says hello: not a recipient
-    clients.push(a.client, b.client, pending)
     expect(server.broadcast('all', { x: 1 })).toBe(2)
     expect(await a.client.next('evt')).toMatchObject({ type: 'all', data: { x: 1 } })
     expect(await b.client.next('evt')).toMatchObject({ type: 'all', data: { x: 1 } })

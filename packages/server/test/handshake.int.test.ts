@@ -1,19 +1,12 @@
 import { createServer as createHttpServer } from 'node:http'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { createServer, MooringServerError, type MooringServer } from '../src/index.js'
-import { startServer, TestClient, upgradeStatus } from './helpers.js'
+import { closeAfterTest, startServer, TestClient, upgradeStatus } from './helpers.js'
 
 let server: MooringServer | undefined
-const clients: TestClient[] = []
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close()
-  await server?.close({ drainMs: 100 })
-  server = undefined
-})
 
 async function open(url: string, protocols?: string[]) {
   const c = await TestClient.open(url, protocols)
-  clients.push(c)
   return c
 }
 
@@ -99,7 +92,6 @@ describe('handshake', () => {
     await b.next('welcome')
 
     const c = await TestClient.open(url, ['mooring.v1'], { headers: { authorization: 'Bearer from-header' } })
-    clients.push(c)
     c.send({ t: 'hello', v: 1, clientId: 'c' })
     await c.next('welcome')
     expect(seen).toEqual(['from-hello', 'from-sub', 'from-header'])
@@ -110,15 +102,12 @@ describe('handshake', () => {
     let url: string
     ;({ server, url } = await startServer())
     const first = await TestClient.connect(url, { clientId: 'r' })
-    clients.push(first.client)
     first.client.close()
     await first.client.closedWithin()
     const again = await TestClient.connect(url, { clientId: 'r', resume: first.welcome.sessionId })
-    clients.push(again.client)
     expect(again.welcome).toMatchObject({ resumed: true, sessionId: first.welcome.sessionId })
 
     const other = await TestClient.connect(url, { clientId: 'someone-else', resume: first.welcome.sessionId })
-    clients.push(other.client)
     expect(other.welcome.resumed).toBe(false)
     expect(other.welcome.sessionId).not.toBe(first.welcome.sessionId)
   })
@@ -127,11 +116,10 @@ describe('handshake', () => {
     const http = createHttpServer((_req, res) => res.end('app'))
     await new Promise<void>((r) => http.listen(0, '127.0.0.1', r))
     try {
-      server = createServer({ server: http, path: '/ws' })
+      server = closeAfterTest(createServer({ server: http, path: '/ws' }))
       const { url, port } = await server.ready()
       expect(url).toBe(`ws://127.0.0.1:${port}/ws`)
       const { client } = await TestClient.connect(url)
-      clients.push(client)
       expect(await upgradeStatus(`ws://127.0.0.1:${port}/other`)).toBe(404)
       await server.close({ drainMs: 100 })
       server = undefined
@@ -145,7 +133,6 @@ describe('handshake', () => {
     let url: string
     ;({ server, url } = await startServer({ maxPayloadBytes: 1024 }))
     const { client } = await TestClient.connect(url)
-    clients.push(client)
     client.send({ t: 'send', id: 1, type: 'x', data: 'y'.repeat(4096) })
     expect((await client.closedWithin()).code).toBe(1009)
   })
@@ -156,7 +143,7 @@ describe('handshake', () => {
     const status = (origin: string) =>
       new Promise<number>((resolve) => {
         const c = TestClient.open(url, ['mooring.v1'], { origin })
-        c.then((t) => (clients.push(t), resolve(101)), (err: Error) => resolve(Number(/(\d{3})/.exec(err.message)?.[1] ?? 0)))
+        c.then(() => resolve(101), (err: Error) => resolve(Number(/(\d{3})/.exec(err.message)?.[1] ?? 0)))
       })
     expect(await status('https://evil.example')).toBe(403)
     expect(await status('https://app.example')).toBe(101)

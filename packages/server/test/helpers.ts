@@ -1,9 +1,28 @@
 import { decodeServerFrame, encode, PROTOCOL_VERSION, toWire, type ClientFrame, type ServerFrame } from '@mooring/protocol'
+import { afterEach } from 'vitest'
 import WebSocket from 'ws'
 import { createServer, type MooringServer, type ServerOptions } from '../src/index.js'
 
+// Every server and TestClient a test opens through these helpers is closed after it:
+// clients first, then the servers with a short drain.
+const openClients = new Set<TestClient>()
+const openServers = new Set<MooringServer>()
+afterEach(async () => {
+  for (const client of openClients) client.close()
+  openClients.clear()
+  const servers = [...openServers]
+  openServers.clear()
+  await Promise.all(servers.map((server) => server.close({ drainMs: 100 })))
+})
+
+/** Close `server` after the test, like the ones `startServer` makes (for servers made with `createServer`). */
+export function closeAfterTest<S extends MooringServer>(server: S): S {
+  openServers.add(server)
+  return server
+}
+
 export async function startServer(options: ServerOptions = {}): Promise<{ server: MooringServer; url: string }> {
-  const server = createServer({ host: '127.0.0.1', port: 0, ...options })
+  const server = closeAfterTest(createServer({ host: '127.0.0.1', port: 0, ...options }))
   const { url } = await server.ready()
   return { server, url }
 }
@@ -36,7 +55,11 @@ export class TestClient {
   static open(url: string, protocols: string[] = ['mooring.v1'], options: WebSocket.ClientOptions = {}): Promise<TestClient> {
     const ws = new WebSocket(url, protocols, options)
     return new Promise((resolve, reject) => {
-      ws.once('open', () => resolve(new TestClient(ws)))
+      ws.once('open', () => {
+        const client = new TestClient(ws)
+        openClients.add(client)
+        resolve(client)
+      })
       ws.once('error', reject)
     })
   }

@@ -1,14 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { MooringServer } from '../src/index.js'
 import { startServer, TestClient, upgradeStatus, within } from './helpers.js'
 
 let server: MooringServer | undefined
-const clients: TestClient[] = []
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close()
-  await server?.close({ drainMs: 100 })
-  server = undefined
-})
 
 describe('heartbeat', () => {
   it('pings authenticated sockets and terminates one that never answers', async () => {
@@ -16,7 +10,6 @@ describe('heartbeat', () => {
     ;({ server, url } = await startServer({ heartbeat: { intervalMs: 100, timeoutMs: 100 } }))
     const gone = new Promise((r) => server!.once('disconnect', r))
     const { client } = await TestClient.connect(url)
-    clients.push(client)
     expect(await client.next('ping', 1000)).toEqual({ t: 'ping', n: 1 })
     // Terminated, not closed: no close frame, so the client sees 1006.
     expect((await client.closedWithin(2000)).code).toBe(1006)
@@ -28,7 +21,6 @@ describe('heartbeat', () => {
     let url: string
     ;({ server, url } = await startServer({ heartbeat: { intervalMs: 50, timeoutMs: 50 } }))
     const { client } = await TestClient.connect(url)
-    clients.push(client)
     for (let n = 1; n <= 6; n++) {
       const ping = await client.next('ping', 1000)
       expect(ping.n).toBe(n)
@@ -45,7 +37,6 @@ describe('close', () => {
     ;({ server, url } = await startServer())
     const polite = await TestClient.connect(url, { clientId: 'polite' })
     const stuck = await TestClient.connect(url, { clientId: 'stuck' })
-    clients.push(polite.client, stuck.client)
     // A peer that stops reading never completes the close handshake: it holds the drain open.
     ;(stuck.client.ws as unknown as { _socket: { pause(): void } })._socket.pause()
     const events: string[] = []

@@ -4,13 +4,9 @@ import type { MooringServer } from '../src/index.js'
 import { sample, startServer, TestClient, upgradeStatus, waitUntil, within } from './helpers.js'
 
 let server: MooringServer | undefined
-const clients: TestClient[] = []
 const raw: WebSocket[] = []
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close()
+afterEach(() => {
   for (const w of raw.splice(0)) w.terminate()
-  await server?.close({ drainMs: 100 })
-  server = undefined
 })
 
 /** Open `n` upgrades at once and hold the accepted ones; resolves the HTTP status of each (101 = accepted). */
@@ -66,7 +62,6 @@ describe('connection limits', () => {
     let url: string
     ;({ server, url } = await startServer({ maxPayloadBytes: 1024 }))
     const { client, welcome } = await TestClient.connect(url)
-    clients.push(client)
     expect(welcome.limits.maxPayloadBytes).toBe(1024)
     client.send({ t: 'send', id: 1, type: 'x', data: 'y'.repeat(2000) })
     expect((await client.closedWithin()).code).toBe(1009)
@@ -84,7 +79,6 @@ describe('slow consumers', () => {
     const fast: Array<{ ws: WebSocket; seqs: number[] }> = []
     for (let i = 0; i < 50; i++) {
       const { client } = await TestClient.connect(url, { clientId: `fast${i}` })
-      clients.push(client)
       client.send({ t: 'join', ref: 1, room: 'feed' })
       await client.next('joined')
       const entry = { ws: client.ws, seqs: [] as number[] }
@@ -96,7 +90,6 @@ describe('slow consumers', () => {
       fast.push(entry)
     }
     const { client: slow } = await TestClient.connect(url, { clientId: 'slow' })
-    clients.push(slow)
     slow.send({ t: 'join', ref: 1, room: 'feed' })
     await slow.next('joined')
     ;(slow.ws as unknown as { _socket: { pause(): void } })._socket.pause()
@@ -124,7 +117,6 @@ describe('slow consumers', () => {
     let url: string
     ;({ server, url } = await startServer({ slowConsumer: { highWaterBytes: 16 * 1024, maxBufferedBytes: 1 << 30 } }))
     const { client: lagging } = await TestClient.connect(url, { clientId: 'lag' })
-    clients.push(lagging)
     const pause = (lagging.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket
     pause.pause()
     const big = 'y'.repeat(64 * 1024)

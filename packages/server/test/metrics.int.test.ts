@@ -3,15 +3,11 @@ import { encode, PROTOCOL_VERSION } from '@mooring/protocol'
 import { Registry } from 'prom-client'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createServer, type MooringServer } from '../src/index.js'
-import { httpGet, sample, startServer, TestClient, waitUntil, within } from './helpers.js'
+import { closeAfterTest, httpGet, sample, startServer, TestClient, waitUntil, within } from './helpers.js'
 
 let server: MooringServer | undefined
 let http: HttpServer | undefined
-const clients: TestClient[] = []
 afterEach(async () => {
-  for (const c of clients.splice(0)) c.close()
-  await server?.close({ drainMs: 100 })
-  server = undefined
   http?.closeAllConnections()
   await new Promise<void>((r) => (http ? http.close(() => r()) : r()))
   http = undefined
@@ -27,7 +23,6 @@ describe('metrics', () => {
     const conns = []
     for (let i = 0; i < 3; i++) {
       const { client } = await TestClient.connect(url, { clientId: `c${i}`, token: 'good' })
-      clients.push(client)
       conns.push(client)
     }
     const [a, b, c] = conns as [TestClient, TestClient, TestClient]
@@ -46,7 +41,6 @@ describe('metrics', () => {
     await a.next('joined')
 
     const bad = await TestClient.open(url)
-    clients.push(bad)
     bad.send({ t: 'hello', v: PROTOCOL_VERSION, clientId: 'x', token: 'bad' })
     expect((await bad.closedWithin()).code).toBe(4401)
 
@@ -84,7 +78,6 @@ describe('metrics', () => {
     const members = []
     for (let i = 0; i < 4; i++) {
       const { client } = await TestClient.connect(url, { clientId: `m${i}` })
-      clients.push(client)
       client.send({ t: 'join', ref: 1, room: 'fan' })
       await client.next('joined')
       members.push(client)
@@ -106,7 +99,6 @@ describe('metrics', () => {
     expect(JSON.parse(health.body)).toEqual({ status: 'ok', connections: 0 })
 
     const { client } = await TestClient.connect(`ws://127.0.0.1:${port}/`)
-    clients.push(client)
     ;(client.ws as unknown as { _socket: { pause(): void } })._socket.pause() // holds the drain open
     const closing = server.close({ drainMs: 1000 })
     expect((await httpGet(port, '/healthz')).status).toBe(503)
@@ -131,12 +123,12 @@ describe('metrics', () => {
     })
     await new Promise<void>((r) => http!.listen(0, '127.0.0.1', () => r()))
     const port = (http.address() as { port: number }).port
-    server = createServer({ server: http, path: '/ws', routes: true })
+    server = closeAfterTest(createServer({ server: http, path: '/ws', routes: true }))
     expect((await httpGet(port, '/metrics')).body).toContain('mooring_connections_total')
     expect((await httpGet(port, '/other')).body).toBe('app')
     await server.close({ drainMs: 0 })
 
-    const plain = createServer({ server: http, path: '/ws' })
+    const plain = closeAfterTest(createServer({ server: http, path: '/ws' }))
     server = plain
     const fetched = within(httpGet(port, '/metrics'), 300, 'metrics').catch(() => 'no answer')
     // Nobody answers: the app ignored the path and Mooring did not take it.

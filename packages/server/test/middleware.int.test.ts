@@ -1,18 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { MooringServerError, type MooringServer } from '../src/index.js'
 import { sample, startServer, TestClient, waitUntil } from './helpers.js'
 
 let server: MooringServer | undefined
-const clients: TestClient[] = []
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close()
-  await server?.close({ drainMs: 100 })
-  server = undefined
-})
 
 async function connect(url: string, clientId = 'c'): Promise<TestClient> {
   const { client } = await TestClient.connect(url, { clientId })
-  clients.push(client)
   return client
 }
 

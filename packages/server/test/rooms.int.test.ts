@@ -1,15 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { MooringServer, ServerOptions } from '../src/index.js'
 import { startServer, TestClient, within } from './helpers.js'
 
 let server: MooringServer | undefined
 let url: string
-const clients: TestClient[] = []
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close()
-  await server?.close({ drainMs: 100 })
-  server = undefined
-})
 
 async function setup(options: ServerOptions = {}) {
   ;({ server, url } = await startServer({ authenticate: ({ token }) => ({ user: String(token) }), ...options }))
@@ -17,7 +11,6 @@ async function setup(options: ServerOptions = {}) {
 
 async function member(name: string, room = 'general', extra: Record<string, unknown> = {}) {
   const { client, welcome } = await TestClient.connect(url, { clientId: name, token: name })
-  clients.push(client)
   client.send({ t: 'join', ref: 1, room, ...extra })
   const joined = await client.next('joined')
   return { client, welcome, joined }
@@ -38,7 +31,6 @@ describe('rooms', () => {
   it('refuses a pub to a room the client has not joined', async () => {
     await setup()
     const { client } = await TestClient.connect(url, { clientId: 'x', token: 'x' })
-    clients.push(client)
     client.send({ t: 'pub', id: 1, room: 'general', type: 'chat', data: 'hi' })
     expect(await client.next('error')).toMatchObject({ id: 1, code: 'NOT_JOINED' })
   })
@@ -68,7 +60,6 @@ describe('rooms', () => {
     const ann = await member('ann')
     for (let i = 1; i <= 2; i++) server!.to('general').publish('chat', i)
     const late = await TestClient.connect(url, { clientId: 'late', token: 'late' })
-    clients.push(late.client)
     late.client.send({ t: 'join', ref: 7, room: 'general', since: 0, epoch: ann.joined.epoch })
     const replayed = [await late.client.next('msg'), await late.client.next('msg')]
     expect(replayed.map((m) => m.seq)).toEqual([1, 2])
@@ -77,12 +68,10 @@ describe('rooms', () => {
 
     for (let i = 3; i <= 6; i++) server!.to('general').publish('chat', i)
     const gap = await TestClient.connect(url, { clientId: 'gap', token: 'gap' })
-    clients.push(gap.client)
     gap.client.send({ t: 'join', ref: 8, room: 'general', since: 1, epoch: ann.joined.epoch })
     expect(await gap.client.next('joined')).toMatchObject({ ref: 8, seq: 6, recovered: false })
 
     const stale = await TestClient.connect(url, { clientId: 'stale', token: 'stale' })
-    clients.push(stale.client)
     stale.client.send({ t: 'join', ref: 9, room: 'general', since: 6, epoch: 'another-epoch' })
     expect(await stale.client.next('joined')).toMatchObject({ ref: 9, recovered: false })
     expect(gap.client.frames.filter((f) => f.t === 'msg' && f.seq < 6)).toEqual([])
@@ -95,7 +84,6 @@ describe('rooms', () => {
     await ann.client.next('ack')
     server!.to('general').publish('chat', 'second')
     const back = await TestClient.connect(url, { clientId: 'back', token: 'back' })
-    clients.push(back.client)
     back.client.send({ t: 'join', ref: 3, room: 'general', since: 99, epoch: 'epoch-before-a-restart' })
     const replayed = [await back.client.next('msg'), await back.client.next('msg')]
     expect(replayed.map((m) => [m.seq, m.data])).toEqual([
@@ -118,7 +106,6 @@ describe('rooms', () => {
     expect(server!.to('general').members()).toEqual([])
     server!.to('general').publish('chat', 'while away')
     const back = await TestClient.connect(url, { clientId: 'ann', token: 'ann', resume: ann.welcome.sessionId })
-    clients.push(back.client)
     expect(back.welcome.resumed).toBe(true)
     back.client.send({ t: 'join', ref: 2, room: 'general', since: ann.joined.seq, epoch: ann.joined.epoch })
     expect(await back.client.next('msg')).toMatchObject({ seq: 1, data: 'while away' })
@@ -128,7 +115,6 @@ describe('rooms', () => {
   it('answers FORBIDDEN when authorizeJoin says no and ROOM_FULL at capacity', async () => {
     await setup({ authorizeJoin: (_s, room) => room !== 'secret', rooms: { maxMembers: 1 } })
     const { client } = await TestClient.connect(url, { clientId: 'a', token: 'a' })
-    clients.push(client)
     client.send({ t: 'join', ref: 3, room: 'secret' })
     expect(await client.next('error')).toMatchObject({ ref: 3, code: 'FORBIDDEN' })
     await member('first', 'small')

@@ -1,16 +1,10 @@
 import { PROTOCOL_VERSION } from '@mooring/protocol'
 import WebSocket from 'ws'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { MooringServerError, type Logger, type MooringServer } from '../src/index.js'
 import { sample, startServer, TestClient, upgradeStatus, waitUntil } from './helpers.js'
 
 let server: MooringServer | undefined
-const clients: TestClient[] = []
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close()
-  await server?.close({ drainMs: 100 })
-  server = undefined
-})
 
 const SECRET = 'tok-5f1d2c9e-very-secret'
 const FORGED = 'tok-forged-also-secret-0000'
@@ -61,7 +55,6 @@ describe('hostile and unauthorised clients', () => {
     expect((await early.closedWithin()).code).toBe(4401)
 
     const { client } = await TestClient.connect(url, { clientId: 'ok', token: SECRET })
-    clients.push(client)
     client.send({ t: 'join', ref: 2, room: 'private:ops' })
     expect(await client.next('error')).toMatchObject({ ref: 2, code: 'FORBIDDEN' })
     client.send({ t: 'pub', id: 3, room: 'general', type: 'chat', data: 'hi' })
@@ -134,7 +127,6 @@ describe('logging', () => {
     ;({ server, url } = await startServer({ logger: { info: boom, warn: boom, error: boom, debug: boom } }))
     server.handle('echo', (_ctx, d) => d)
     const { client } = await TestClient.connect(url)
-    clients.push(client)
     client.send({ t: 'req', id: 1, type: 'echo', data: 1 })
     expect(await client.next('reply')).toEqual({ t: 'reply', id: 1, data: 1 })
   })
@@ -145,14 +137,12 @@ describe('perMessageDeflate', () => {
     let url: string
     ;({ server, url } = await startServer())
     const { client: plain } = await TestClient.connect(url)
-    clients.push(plain)
     expect(plain.ws.extensions).toBe('')
     await server.close({ drainMs: 0 })
 
     ;({ server, url } = await startServer({ perMessageDeflate: { thresholdBytes: 64 } }))
     server.handle('echo', (_ctx, d) => d)
     const { client } = await TestClient.connect(url)
-    clients.push(client)
     expect(client.ws.extensions).toContain('permessage-deflate')
     const big = { text: 'compress me '.repeat(500) }
     client.send({ t: 'req', id: 1, type: 'echo', data: big })
