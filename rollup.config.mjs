@@ -92,12 +92,10 @@ function entriesOf(dir, pkg) {
   const entries = {}
   const visit = (target) => {
     if (typeof target !== 'object' || target === null) return
-    if (target.source && typeof target.import === 'string') {
-      const name = target.import.replace(/^\.\/dist\//, '').replace(/\.js$/, '')
-      entries[name] = join(dir, target.source)
-    } else if (target.source && target.import) {
-      const name = target.import.default.replace(/^\.\/dist\//, '').replace(/\.js$/, '')
-      entries[name] = join(dir, target.source)
+    if (target.source && target.import) {
+      // `import` is a path (imports map) or an object with types and default (exports map).
+      const file = typeof target.import === 'string' ? target.import : target.import.default
+      entries[file.replace(/^\.\/dist\//, '').replace(/\.js$/, '')] = join(dir, target.source)
     }
     for (const value of Object.values(target)) visit(value)
   }

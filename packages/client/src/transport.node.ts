@@ -3,7 +3,7 @@ import * as web from './transport.js'
 import type { SocketLike, SocketListeners, TransportOptions, WebSocketConstructor } from './transport.js'
 
 // Node's `#transport` (package.json `imports`): the browser transport plus what only `ws`
-// has — handshake headers and client options, `terminate`, emitter events, TCP corking.
+// has — handshake headers and client options, emitter events, TCP corking.
 export { isOpen, NOOP } from './transport.js'
 
 /**
@@ -39,19 +39,10 @@ export function write(socket: SocketLike, wire: string | Uint8Array): void {
   socket.send(wire)
 }
 
-/**
- * As in browsers, but a `ws` socket is terminated outright: a closing handshake would wait
- * on a peer that may not be there.
- */
+/** As in browsers, after taking off the `ws` emitter listeners too. */
 export function abandonSocket(socket: SocketLike, code: number, reason: string): Promise<void> {
-  if (!socket.terminate) return web.abandonSocket(socket, code, reason)
   detach(socket)
-  try {
-    socket.terminate()
-  } catch {
-    // Already gone.
-  }
-  return Promise.resolve()
+  return web.abandonSocket(socket, code, reason)
 }
 
 /**

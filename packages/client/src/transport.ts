@@ -65,12 +65,14 @@ export function write(socket: SocketLike, wire: string | Uint8Array): void {
 
 /**
  * Let go of a socket without waiting for it: detach every handler, swallow late errors,
- * then close. Resolves at once, for callers that return it as their own completion.
+ * then close (`ws`: terminate outright — a closing handshake would wait on a peer that may
+ * not be there). Resolves at once, for callers that return it as their own completion.
  */
 export function abandonSocket(socket: SocketLike, code: number, reason: string): Promise<void> {
   detach(socket)
   try {
-    socket.close(code, reason)
+    if (socket.terminate) socket.terminate()
+    else socket.close(code, reason)
   } catch {
     // Closing an already closed or failed socket may throw on some runtimes; it is gone either way.
   }
